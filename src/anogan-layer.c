@@ -1,0 +1,1 @@
+/* anogan-layer.c */

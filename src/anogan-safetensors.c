@@ -1,0 +1,1 @@
+/* anogan-safetensors.c */

@@ -1,0 +1,1 @@
+/* anogan-tiling.c */
