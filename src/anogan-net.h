@@ -48,8 +48,25 @@ double anogan_net_flops (const AnoganNet *net, int n_layers);
  */
 typedef struct _AnoganNetWorkspace AnoganNetWorkspace;
 
+/**
+ * AnoganNetFlags:
+ * @ANOGAN_NET_INFERENCE: eval mode, backward to the input only
+ * @ANOGAN_NET_TRAINING: training mode (BatchNorm on batch statistics,
+ *   Dropout active)
+ * @ANOGAN_NET_PARAM_GRADS: anogan_net_backward() may be asked for
+ *   gradients of the parameters, so inputs they need are kept
+ *
+ * What a workspace is planned for.  The fewer flags, the more layers run
+ * in place and the smaller the workspace.
+ */
+typedef enum {
+  ANOGAN_NET_INFERENCE = 0,
+  ANOGAN_NET_TRAINING = 1 << 0,
+  ANOGAN_NET_PARAM_GRADS = 1 << 1,
+} AnoganNetFlags;
+
 AnoganNetWorkspace *anogan_net_workspace_new (const AnoganNet *net,
-    int n_layers, int max_batch, gboolean training);
+    int n_layers, int max_batch, AnoganNetFlags flags);
 void anogan_net_workspace_free (AnoganNetWorkspace *ws);
 gsize anogan_net_workspace_bytes (const AnoganNetWorkspace *ws);
 

@@ -1,1 +1,612 @@
-/* anogan-search.c */
+/* anogan-search.c: AnoGAN's search of the latent space
+ *
+ * Copyright (C) 2026 the gst-anogan authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * For each patch x the search looks for the z whose G(z) is closest to x,
+ * minimising L(z) = (1-λ)·Σ|x-G(z)| + λ·Σ|f(x)-f(G(z))| with Adam on z
+ * alone (Schlegl et al., "Unsupervised Anomaly Detection with Generative
+ * Adversarial Networks to Guide Marker Discovery", IPMI 2017).  f is the
+ * output of an intermediate discriminator layer.
+ *
+ * Patches are searched in batches: one forward and backward pass of G and
+ * of D[:K+1] per step serves the whole batch, so every convolution is one
+ * large sgemm.  Batches are cut the same way whatever the thread count, and
+ * random starts depend on the patch index alone, so the results do not
+ * depend on how many workers share the work.
+ */
+#include "anogan-search.h"
+
+#include <cblas.h>
+#include <gio/gio.h>
+#include <math.h>
+#include <string.h>
+
+#define ADAM_BETA1 0.9
+#define ADAM_BETA2 0.999
+#define ADAM_EPS 1e-8f
+
+/* One worker's share: workspaces and buffers for one batch, planned once. */
+typedef struct {
+  AnoganNetWorkspace *g_ws;
+  AnoganNetWorkspace *d_ws;
+  float *block;                 /* the one allocation behind what follows */
+  float *z, *dz, *adam_m, *adam_v;      /* [nz][B] */
+  float *x;                     /* [C][B][H][W] */
+  float *grad_gz;               /* [C][B][H][W] */
+  float *grad_from_d;           /* [C][B][H][W] */
+  float *f_x;                   /* [F][B]... features of x */
+  float *grad_f;                /* same shape as f_x */
+  double *residual, *discrimination;    /* [B] */
+  double *best_loss;            /* [B] */
+  int *stalled, *iterations;    /* [B] */
+  gboolean *active;             /* [B] */
+  gsize bytes;
+} Worker;
+
+struct _AnoganSearch {
+  const AnoganModel *model;
+  AnoganSearchOptions options;
+  float lambda;
+  int d_layers;                 /* K+1 */
+  int n_pixels;                 /* C·H·W of a patch */
+  int channels;                 /* C */
+  gsize plane;                  /* H·W */
+  int n_features;               /* size of f for one sample */
+  int f_channels;               /* f's channels (or features) */
+  gsize f_plane;                /* f's H·W (or 1) */
+
+  int n_workers;
+  Worker *workers;
+  GThreadPool *pool;
+
+  /* The run in progress. */
+  GMutex lock;
+  GCond finished;
+  int jobs_left;
+  gint next_batch;
+  int n_batches;
+  int n_patches;
+  const float *patches;
+  const float *z_start;
+  AnoganSearchOutputs *out;
+};
+
+/**
+ * anogan_search_options_init:
+ * @options: options to fill in
+ *
+ * Sets the defaults: 500 iterations (as in the AnoGAN paper), learning
+ * rate 0.01, the model's λ, L1 residual, z from zero, no early stop, one
+ * thread per core and batches of 16 patches.
+ */
+void
+anogan_search_options_init (AnoganSearchOptions *options)
+{
+  memset (options, 0, sizeof *options);
+  options->iterations = 500;
+  options->learning_rate = 0.01f;
+  options->lambda = -1.0f;
+  options->loss = ANOGAN_LOSS_L1;
+  options->z_init = ANOGAN_Z_ZERO;
+  options->seed = 0;
+  options->patience = 0;
+  options->tolerance = 1e-3f;
+  options->threads = 0;
+  options->batch = 16;
+}
+
+static gboolean
+check_options (const AnoganSearchOptions *o, GError **error)
+{
+  const char *problem = NULL;
+
+  if (o->iterations < 0 || o->iterations > 1000000)
+    problem = "iterations must be between 0 and 1000000";
+  else if (!(o->learning_rate > 0.0f) || !isfinite (o->learning_rate))
+    problem = "the learning rate must be a positive number";
+  else if (!(o->lambda <= 1.0f) || isnan (o->lambda))
+    problem = "lambda must be at most 1 (or negative for the model's)";
+  else if (o->loss != ANOGAN_LOSS_L1 && o->loss != ANOGAN_LOSS_L2)
+    problem = "unknown residual loss";
+  else if (o->z_init < ANOGAN_Z_ZERO || o->z_init > ANOGAN_Z_UNIFORM)
+    problem = "unknown z initialisation";
+  else if (o->patience < 0)
+    problem = "patience must not be negative";
+  else if (!(o->tolerance >= 0.0f) || !isfinite (o->tolerance))
+    problem = "tolerance must be a non-negative number";
+  else if (o->threads < 0 || o->threads > 1024)
+    problem = "threads must be between 0 and 1024";
+  else if (o->batch < 1 || o->batch > 4096)
+    problem = "batch must be between 1 and 4096";
+
+  if (problem)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        problem);
+  return problem == NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Random starts: splitmix64 seeded by (seed, patch), so a patch starts at
+ * the same z whichever batch or thread it lands in. */
+
+static guint64
+splitmix64 (guint64 *state)
+{
+  guint64 z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static double
+uniform01 (guint64 *state)
+{
+  /* 53 random bits, never exactly 0 so that log() below is finite. */
+  return ((splitmix64 (state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+static void
+draw_start (AnoganZInit init, guint64 seed, int patch, float *z, int nz,
+    int stride)
+{
+  guint64 state = seed ^ (0xD1B54A32D192ED03ull * (guint64) (patch + 1));
+
+  for (int i = 0; i < nz; i++) {
+    double v = 0.0;
+
+    if (init == ANOGAN_Z_NORMAL) {
+      /* Box-Muller, one value per pair of uniforms: simple and exact. */
+      double u1 = uniform01 (&state), u2 = uniform01 (&state);
+      v = sqrt (-2.0 * log (u1)) * cos (2.0 * G_PI * u2);
+    } else if (init == ANOGAN_Z_UNIFORM) {
+      v = 2.0 * uniform01 (&state) - 1.0;
+    }
+    z[(gsize) i * stride] = (float) v;
+  }
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void
+worker_init (Worker *w, AnoganSearch *s, int batch)
+{
+  const AnoganModel *m = s->model;
+  gsize nz = m->nz, pix = s->n_pixels, feat = s->n_features, n = batch;
+  gsize floats = 4 * nz * n + 3 * pix * n + 2 * feat * n;
+  float *p;
+
+  w->g_ws = anogan_net_workspace_new (&m->generator, m->generator.n_layers,
+      batch, ANOGAN_NET_INFERENCE);
+  w->d_ws = anogan_net_workspace_new (&m->discriminator, s->d_layers, batch,
+      ANOGAN_NET_INFERENCE);
+  w->block = p = g_new0 (float, floats);
+  w->z = p, p += nz * n;
+  w->dz = p, p += nz * n;
+  w->adam_m = p, p += nz * n;
+  w->adam_v = p, p += nz * n;
+  w->x = p, p += pix * n;
+  w->grad_gz = p, p += pix * n;
+  w->grad_from_d = p, p += pix * n;
+  w->f_x = p, p += feat * n;
+  w->grad_f = p;
+  w->residual = g_new0 (double, n);
+  w->discrimination = g_new0 (double, n);
+  w->best_loss = g_new0 (double, n);
+  w->stalled = g_new0 (int, n);
+  w->iterations = g_new0 (int, n);
+  w->active = g_new0 (gboolean, n);
+  w->bytes = floats * sizeof (float) + n * (3 * sizeof (double)
+      + 2 * sizeof (int) + sizeof (gboolean))
+      + anogan_net_workspace_bytes (w->g_ws)
+      + anogan_net_workspace_bytes (w->d_ws);
+}
+
+static void
+worker_clear (Worker *w)
+{
+  anogan_net_workspace_free (w->g_ws);
+  anogan_net_workspace_free (w->d_ws);
+  g_free (w->block);
+  g_free (w->residual);
+  g_free (w->discrimination);
+  g_free (w->best_loss);
+  g_free (w->stalled);
+  g_free (w->iterations);
+  g_free (w->active);
+}
+
+/* d/dt |t| is sign(t), with 0 at 0 as PyTorch has it. */
+static inline float
+sign_of (float t)
+{
+  return (float) ((t > 0.0f) - (t < 0.0f));
+}
+
+/* Losses of every patch at the current z, and with @with_gradient their
+ * gradient with respect to z in w->dz.  Returns G(z), channel-major. */
+static const float *
+evaluate (AnoganSearch *s, Worker *w, int n, gboolean with_gradient)
+{
+  const AnoganModel *m = s->model;
+  const float lambda = s->lambda;
+  const gsize pix_plane = s->plane, feat_plane = s->f_plane;
+  const float *gz, *f_gz;
+
+  gz = anogan_net_forward (&m->generator, w->g_ws, n, w->z);
+  f_gz = anogan_net_forward (&m->discriminator, w->d_ws, n, gz);
+
+  for (int b = 0; b < n; b++)
+    w->residual[b] = w->discrimination[b] = 0.0;
+
+  /* Residual part, per patch; channel-major: [C][n][H·W]. */
+  for (int c = 0; c < s->channels; c++) {
+    for (int b = 0; b < n; b++) {
+      gsize base = ((gsize) c * n + b) * pix_plane;
+      const float *g = gz + base, *x = w->x + base;
+      float *dg = w->grad_gz + base;
+      double sum = 0.0;
+
+      if (s->options.loss == ANOGAN_LOSS_L1) {
+        for (gsize i = 0; i < pix_plane; i++) {
+          float d = g[i] - x[i];
+          sum += fabsf (d);
+          dg[i] = (1.0f - lambda) * sign_of (d);
+        }
+      } else {
+        for (gsize i = 0; i < pix_plane; i++) {
+          float d = g[i] - x[i];
+          sum += (double) d * d;
+          dg[i] = (1.0f - lambda) * 2.0f * d;
+        }
+      }
+      w->residual[b] += sum;
+    }
+  }
+
+  /* Discrimination part: Σ|f(x) - f(G(z))|. */
+  for (int c = 0; c < s->f_channels; c++) {
+    for (int b = 0; b < n; b++) {
+      gsize base = ((gsize) c * n + b) * feat_plane;
+      double sum = 0.0;
+
+      for (gsize i = 0; i < feat_plane; i++) {
+        float d = f_gz[base + i] - w->f_x[base + i];
+        sum += fabsf (d);
+        w->grad_f[base + i] = lambda * sign_of (d);
+      }
+      w->discrimination[b] += sum;
+    }
+  }
+
+  if (with_gradient) {
+    gsize total = (gsize) s->n_pixels * n;
+
+    anogan_net_backward (&m->discriminator, w->d_ws, w->grad_f,
+        w->grad_from_d, NULL);
+    for (gsize i = 0; i < total; i++)
+      w->grad_gz[i] += w->grad_from_d[i];
+    anogan_net_backward (&m->generator, w->g_ws, w->grad_gz, w->dz, NULL);
+  }
+  return gz;
+}
+
+static double
+loss_of (AnoganSearch *s, Worker *w, int b)
+{
+  return (1.0 - s->lambda) * w->residual[b] + s->lambda * w->discrimination[b];
+}
+
+/* One Adam step, as torch.optim.Adam takes it, on the active patches. */
+static void
+adam_step (AnoganSearch *s, Worker *w, int n, int t)
+{
+  const int nz = s->model->nz;
+  const double bias1 = 1.0 - pow (ADAM_BETA1, t);
+  const double bias2 = 1.0 - pow (ADAM_BETA2, t);
+  const float step = (float) (s->options.learning_rate / bias1);
+  const float bias2_sqrt = (float) sqrt (bias2);
+
+  for (int i = 0; i < nz; i++) {
+    for (int b = 0; b < n; b++) {
+      gsize k = (gsize) i * n + b;
+      float g = w->dz[k];
+
+      if (!w->active[b])
+        continue;
+      w->adam_m[k] = (float) ADAM_BETA1 * w->adam_m[k]
+          + (float) (1.0 - ADAM_BETA1) * g;
+      w->adam_v[k] = (float) ADAM_BETA2 * w->adam_v[k]
+          + (float) (1.0 - ADAM_BETA2) * g * g;
+      w->z[k] -= step * w->adam_m[k]
+          / (sqrtf (w->adam_v[k]) / bias2_sqrt + ADAM_EPS);
+    }
+  }
+}
+
+/* Early stop: a patch whose loss has not improved by the relative
+ * tolerance for `patience` steps keeps its z from then on.  Returns how
+ * many patches are still moving. */
+static int
+update_patience (AnoganSearch *s, Worker *w, int n)
+{
+  int moving = 0;
+
+  for (int b = 0; b < n; b++) {
+    double loss = loss_of (s, w, b);
+
+    if (!w->active[b])
+      continue;
+    if (loss < w->best_loss[b] * (1.0 - s->options.tolerance)) {
+      w->best_loss[b] = loss;
+      w->stalled[b] = 0;
+    } else if (++w->stalled[b] >= s->options.patience) {
+      w->active[b] = FALSE;
+      continue;
+    }
+    moving++;
+  }
+  return moving;
+}
+
+static void
+prepare_batch (AnoganSearch *s, Worker *w, int first, int n)
+{
+  const AnoganModel *m = s->model;
+  const int nz = m->nz;
+  const float *f_x;
+
+  anogan_nchw_to_cnhw (s->patches + (gsize) first * s->n_pixels, w->x, n,
+      s->channels, s->plane);
+  f_x = anogan_net_forward (&m->discriminator, w->d_ws, n, w->x);
+  memcpy (w->f_x, f_x, (gsize) s->n_features * n * sizeof (float));
+
+  for (int b = 0; b < n; b++) {
+    if (s->z_start)
+      cblas_scopy (nz, s->z_start + (gsize) (first + b) * nz, 1, w->z + b, n);
+    else
+      draw_start (s->options.z_init, s->options.seed, first + b, w->z + b, nz,
+          n);
+    w->active[b] = TRUE;
+    w->best_loss[b] = INFINITY;
+    w->stalled[b] = 0;
+    w->iterations[b] = 0;
+  }
+  memset (w->adam_m, 0, (gsize) nz * n * sizeof (float));
+  memset (w->adam_v, 0, (gsize) nz * n * sizeof (float));
+}
+
+static void
+write_outputs (AnoganSearch *s, Worker *w, int first, int n, const float *gz)
+{
+  const AnoganModel *m = s->model;
+  AnoganSearchOutputs *out = s->out;
+  const int channels = s->channels;
+  const gsize plane = s->plane;
+
+  for (int b = 0; b < n; b++) {
+    AnoganPatchResult *r = &out->results[first + b];
+
+    r->residual = (float) w->residual[b];
+    r->discrimination = (float) w->discrimination[b];
+    r->score = (float) loss_of (s, w, b);
+    r->iterations = w->iterations[b];
+    if (out->z)
+      cblas_scopy (m->nz, w->z + b, n, out->z + (gsize) (first + b) * m->nz,
+          1);
+  }
+  if (out->generated)
+    anogan_cnhw_to_nchw (gz, out->generated + (gsize) first * s->n_pixels, n,
+        channels, plane);
+  if (out->residual_map) {
+    float *map = out->residual_map + (gsize) first * s->n_pixels;
+
+    anogan_cnhw_to_nchw (gz, map, n, channels, plane);
+    anogan_cnhw_to_nchw (w->x, w->grad_gz, n, channels, plane);
+    for (gsize i = 0; i < (gsize) n * s->n_pixels; i++)
+      map[i] = fabsf (map[i] - w->grad_gz[i]);
+  }
+}
+
+static void
+search_batch (AnoganSearch *s, Worker *w, int index)
+{
+  const int first = index * s->options.batch;
+  const int n = MIN (s->options.batch, s->n_patches - first);
+  const gboolean early_stop = s->options.patience > 0;
+  const float *gz;
+
+  prepare_batch (s, w, first, n);
+  for (int t = 1; t <= s->options.iterations; t++) {
+    evaluate (s, w, n, TRUE);
+    if (early_stop && update_patience (s, w, n) == 0)
+      break;
+    adam_step (s, w, n, t);
+    for (int b = 0; b < n; b++)
+      w->iterations[b] += w->active[b];
+  }
+  /* The score is the loss at the final z. */
+  gz = evaluate (s, w, n, FALSE);
+  write_outputs (s, w, first, n, gz);
+}
+
+static void
+work (gpointer data, gpointer user_data)
+{
+  AnoganSearch *s = user_data;
+  Worker *w = data;
+  int index;
+
+  while ((index = g_atomic_int_add (&s->next_batch, 1)) < s->n_batches)
+    search_batch (s, w, index);
+
+  g_mutex_lock (&s->lock);
+  if (--s->jobs_left == 0)
+    g_cond_signal (&s->finished);
+  g_mutex_unlock (&s->lock);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/**
+ * anogan_search_new:
+ * @model: the model; it must outlive the search
+ * @options: (nullable): settings, %NULL for the defaults
+ * @error: return location for a #GError
+ *
+ * Prepares a search: validates @options, plans each worker's workspaces
+ * once and starts the worker threads.  A search serves one
+ * anogan_search_run() at a time.
+ *
+ * Returns: (transfer full) (nullable): the search, or %NULL with @error
+ *   set (%G_IO_ERROR_INVALID_ARGUMENT) for bad options
+ */
+AnoganSearch *
+anogan_search_new (const AnoganModel *model,
+    const AnoganSearchOptions *options, GError **error)
+{
+  AnoganSearchOptions defaults;
+  AnoganSearch *s;
+  const AnoganShape *f_shape;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  if (!options) {
+    anogan_search_options_init (&defaults);
+    options = &defaults;
+  }
+  if (!check_options (options, error))
+    return NULL;
+
+  s = g_new0 (AnoganSearch, 1);
+  s->model = model;
+  s->options = *options;
+  s->lambda = options->lambda < 0.0f ? model->lambda : options->lambda;
+  s->d_layers = model->feature_layer + 1;
+  f_shape = anogan_net_output_shape (&model->discriminator, s->d_layers);
+  s->n_features = anogan_shape_numel (f_shape);
+  s->f_channels = f_shape->dims[0];
+  s->f_plane = s->n_features / s->f_channels;
+  s->n_pixels = anogan_shape_numel (&model->input);
+  s->channels = model->input.dims[0];
+  s->plane = s->n_pixels / s->channels;
+  g_mutex_init (&s->lock);
+  g_cond_init (&s->finished);
+
+  s->n_workers = options->threads > 0 ? options->threads
+      : (int) g_get_num_processors ();
+  s->options.threads = s->n_workers;
+  s->workers = g_new0 (Worker, s->n_workers);
+  for (int i = 0; i < s->n_workers; i++)
+    worker_init (&s->workers[i], s, options->batch);
+
+  /* Parallelism comes from the workers; OpenBLAS threads inside them would
+   * only contend for the same cores. */
+  openblas_set_num_threads (1);
+  if (s->n_workers > 1)
+    s->pool = g_thread_pool_new (work, s, s->n_workers, TRUE, NULL);
+  return s;
+}
+
+/**
+ * anogan_search_free:
+ * @search: (transfer full) (nullable): a search
+ *
+ * Stops the worker threads and frees everything.
+ */
+void
+anogan_search_free (AnoganSearch *search)
+{
+  if (!search)
+    return;
+  if (search->pool)
+    g_thread_pool_free (search->pool, FALSE, TRUE);
+  for (int i = 0; i < search->n_workers; i++)
+    worker_clear (&search->workers[i]);
+  g_free (search->workers);
+  g_mutex_clear (&search->lock);
+  g_cond_clear (&search->finished);
+  g_free (search);
+}
+
+/**
+ * anogan_search_get_options:
+ * @search: a search
+ *
+ * Returns: (transfer none): its options, with the thread count resolved
+ */
+const AnoganSearchOptions *
+anogan_search_get_options (AnoganSearch *search)
+{
+  return &search->options;
+}
+
+/**
+ * anogan_search_workspace_bytes:
+ * @search: a search
+ *
+ * Returns: the memory all its workers' buffers take, in bytes
+ */
+gsize
+anogan_search_workspace_bytes (AnoganSearch *search)
+{
+  gsize bytes = 0;
+
+  for (int i = 0; i < search->n_workers; i++)
+    bytes += search->workers[i].bytes;
+  return bytes;
+}
+
+/**
+ * anogan_search_run:
+ * @search: a search
+ * @n_patches: number of patches
+ * @patches: the patches, NCHW, in the model's range (x = v/127.5 - 1)
+ * @z_start: (nullable): @n_patches × nz starting points, or %NULL to start
+ *   as the options say (a warm start passes the previous z*)
+ * @out: where the results go
+ * @error: return location for a #GError
+ *
+ * Searches the latent space for every patch, on the worker threads, and
+ * waits for all of them.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+anogan_search_run (AnoganSearch *search, int n_patches, const float *patches,
+    const float *z_start, AnoganSearchOutputs *out, GError **error)
+{
+  int jobs;
+
+  g_return_val_if_fail (search != NULL && out != NULL, FALSE);
+  if (n_patches < 0 || (n_patches > 0 && (!patches || !out->results))) {
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "a search needs patches and somewhere to put its results");
+    return FALSE;
+  }
+  if (n_patches == 0)
+    return TRUE;
+
+  search->n_patches = n_patches;
+  search->patches = patches;
+  search->z_start = z_start;
+  search->out = out;
+  search->n_batches = (n_patches + search->options.batch - 1)
+      / search->options.batch;
+  g_atomic_int_set (&search->next_batch, 0);
+
+  jobs = MIN (search->n_workers, search->n_batches);
+  if (!search->pool || jobs == 1) {
+    search->jobs_left = 1;
+    work (&search->workers[0], search);
+    return TRUE;
+  }
+
+  g_mutex_lock (&search->lock);
+  search->jobs_left = jobs;
+  for (int i = 0; i < jobs; i++)
+    g_thread_pool_push (search->pool, &search->workers[i], NULL);
+  while (search->jobs_left > 0)
+    g_cond_wait (&search->finished, &search->lock);
+  g_mutex_unlock (&search->lock);
+  return TRUE;
+}
