@@ -1,2 +1,480 @@
-#include <stdio.h>
-int main (void) { puts ("Bail out! not written yet"); return 1; }
+/* test-search.c: the latent search, against independent computations
+ *
+ * The golden tests compare a search with PyTorch's; these check its
+ * contract: the score is the loss at the final z (recomputed here from the
+ * networks), Adam's first step follows the sign of the finite-difference
+ * gradient, results do not depend on threads, options do what they say.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "anogan-search.h"
+#include "anogan-test-util.h"
+
+#define N_PATCHES 7             /* not a multiple of the batch: a ragged
+                                 * last batch is exercised too */
+
+typedef struct {
+  AnoganModel *model;
+  int nz;
+  gsize pixels;
+  float *patches;               /* N_PATCHES, NCHW */
+  float *z0;                    /* N_PATCHES x nz */
+} Fixture;
+
+/* Targets the generator can almost reach: G of random z, plus noise. */
+static void
+fixture_init (Fixture *f)
+{
+  GError *error = NULL;
+  guint64 rng = anogan_test_rng (11);
+  AnoganSearchOptions o;
+  AnoganSearch *s;
+  AnoganPatchResult results[N_PATCHES];
+  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+
+  f->model = anogan_model_new_from_arch ("dcgan32", &error);
+  g_assert_no_error (error);
+  anogan_model_init_weights (f->model, 7);
+  f->nz = f->model->nz;
+  f->pixels = anogan_shape_numel (&f->model->input);
+  f->patches = g_new (float, f->pixels * N_PATCHES);
+  f->z0 = g_new (float, (gsize) f->nz * N_PATCHES);
+
+  anogan_search_options_init (&o);
+  o.iterations = 0;
+  o.z_init = ANOGAN_Z_NORMAL;
+  o.seed = 99;
+  o.threads = 1;
+  s = anogan_search_new (f->model, &o, &error);
+  g_assert_no_error (error);
+  out.generated = f->patches;
+  memset (f->patches, 0, f->pixels * N_PATCHES * sizeof (float));
+  g_assert_true (anogan_search_run (s, N_PATCHES, f->patches, NULL, &out,
+          &error));
+  for (gsize i = 0; i < f->pixels * N_PATCHES; i++)
+    f->patches[i] = CLAMP (f->patches[i] + anogan_test_uniform (&rng, -0.2f,
+            0.2f), -1.0f, 1.0f);
+  anogan_test_fill_uniform (f->z0, (gsize) f->nz * N_PATCHES, &rng, -1, 1);
+  anogan_search_free (s);
+}
+
+static void
+fixture_clear (Fixture *f)
+{
+  anogan_model_free (f->model);
+  g_free (f->patches);
+  g_free (f->z0);
+}
+
+static AnoganSearch *
+new_search (Fixture *f, int iterations, int threads, int batch)
+{
+  AnoganSearchOptions o;
+  GError *error = NULL;
+  AnoganSearch *s;
+
+  anogan_search_options_init (&o);
+  o.iterations = iterations;
+  o.threads = threads;
+  o.batch = batch;
+  s = anogan_search_new (f->model, &o, &error);
+  g_assert_no_error (error);
+  return s;
+}
+
+static void
+run (AnoganSearch *s, Fixture *f, const float *z_start,
+    AnoganSearchOutputs *out)
+{
+  GError *error = NULL;
+
+  g_assert_true (anogan_search_run (s, N_PATCHES, f->patches, z_start, out,
+          &error));
+  g_assert_no_error (error);
+}
+
+/* L(z) for one patch, straight from the networks, in double. */
+static double
+reference_loss (Fixture *f, int patch, const float *z, double *residual,
+    double *discrimination)
+{
+  const AnoganModel *m = f->model;
+  int k = m->feature_layer + 1;
+  AnoganNetWorkspace *g_ws, *d_ws;
+  const float *gz, *feat;
+  float *f_x;
+  gsize n_feat = anogan_shape_numel (anogan_net_output_shape
+      (&m->discriminator, k));
+  const float *x = f->patches + patch * f->pixels;
+  float *gz_copy = g_new (float, f->pixels);
+
+  g_ws = anogan_net_workspace_new (&m->generator, m->generator.n_layers, 1,
+      ANOGAN_NET_INFERENCE);
+  d_ws = anogan_net_workspace_new (&m->discriminator, k, 1,
+      ANOGAN_NET_INFERENCE);
+  /* With one sample, channel-major and NCHW are the same layout. */
+  feat = anogan_net_forward (&m->discriminator, d_ws, 1, x);
+  f_x = g_memdup2 (feat, n_feat * sizeof (float));
+  gz = anogan_net_forward (&m->generator, g_ws, 1, z);
+  memcpy (gz_copy, gz, f->pixels * sizeof (float));
+  feat = anogan_net_forward (&m->discriminator, d_ws, 1, gz_copy);
+
+  *residual = *discrimination = 0.0;
+  for (gsize i = 0; i < f->pixels; i++)
+    *residual += fabs ((double) x[i] - gz_copy[i]);
+  for (gsize i = 0; i < n_feat; i++)
+    *discrimination += fabs ((double) f_x[i] - feat[i]);
+
+  anogan_net_workspace_free (g_ws);
+  anogan_net_workspace_free (d_ws);
+  g_free (f_x);
+  g_free (gz_copy);
+  return (1.0 - m->lambda) * *residual + m->lambda * *discrimination;
+}
+
+static void
+test_score_is_loss_at_z (void)
+{
+  Fixture f;
+  AnoganPatchResult results[N_PATCHES];
+  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  AnoganSearch *s;
+
+  fixture_init (&f);
+  out.z = g_new (float, (gsize) f.nz * N_PATCHES);
+  s = new_search (&f, 5, 1, 4);
+  run (s, &f, f.z0, &out);
+  for (int p = 0; p < N_PATCHES; p++) {
+    double residual, discrimination;
+    double loss = reference_loss (&f, p, out.z + p * f.nz, &residual,
+        &discrimination);
+
+    g_assert_cmpfloat_with_epsilon (results[p].score, loss, 1e-5 * loss);
+    g_assert_cmpfloat_with_epsilon (results[p].residual, residual,
+        1e-5 * residual);
+    g_assert_cmpfloat_with_epsilon (results[p].discrimination,
+        discrimination, 1e-5 * discrimination + 1e-6);
+    g_assert_cmpint (results[p].iterations, ==, 5);
+  }
+  anogan_search_free (s);
+  g_free (out.z);
+  fixture_clear (&f);
+}
+
+/* Adam's first step is lr·m̂/(√v̂+ε) = lr·g/(|g|+ε): it moves each
+ * coordinate by the learning rate against the sign of the gradient.
+ * The gradient's sign is taken from central differences of the loss. */
+static void
+test_first_step_follows_gradient (void)
+{
+  const float h = 1e-2f;
+  Fixture f;
+  AnoganPatchResult results[N_PATCHES];
+  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  AnoganSearch *zero, *one;
+  float *z, *moved, *fd, steepest = 0.0f;
+  int checked = 0;
+
+  fixture_init (&f);
+  z = g_memdup2 (f.z0, (gsize) f.nz * N_PATCHES * sizeof (float));
+  moved = g_new (float, (gsize) f.nz * N_PATCHES);
+  fd = g_new (float, (gsize) f.nz * N_PATCHES);
+  zero = new_search (&f, 0, 1, 4);
+  one = new_search (&f, 1, 1, 4);
+
+  out.z = moved;
+  run (one, &f, f.z0, &out);
+  out.z = NULL;
+  for (int i = 0; i < f.nz; i++) {
+    double up[N_PATCHES];
+
+    for (int p = 0; p < N_PATCHES; p++)
+      z[p * f.nz + i] = f.z0[p * f.nz + i] + h;
+    run (zero, &f, z, &out);
+    for (int p = 0; p < N_PATCHES; p++)
+      up[p] = results[p].score;
+    for (int p = 0; p < N_PATCHES; p++)
+      z[p * f.nz + i] = f.z0[p * f.nz + i] - h;
+    run (zero, &f, z, &out);
+    for (int p = 0; p < N_PATCHES; p++) {
+      fd[p * f.nz + i] = (up[p] - results[p].score) / (2 * h);
+      z[p * f.nz + i] = f.z0[p * f.nz + i];
+    }
+  }
+
+  for (int k = 0; k < f.nz * N_PATCHES; k++)
+    steepest = MAX (steepest, fabsf (fd[k]));
+  for (int k = 0; k < f.nz * N_PATCHES; k++) {
+    float step = moved[k] - f.z0[k];
+
+    g_assert_cmpfloat (fabsf (step), <=, 0.01f * 1.0001f);
+    /* Where the loss clearly slopes, the step goes downhill. */
+    if (fabsf (fd[k]) > 0.1f * steepest) {
+      g_assert_cmpfloat (step * fd[k], <, 0.0f);
+      g_assert_cmpfloat_with_epsilon (fabsf (step), 0.01f, 1e-4f);
+      checked++;
+    }
+  }
+  g_test_message ("%d of %d coordinates checked", checked, f.nz * N_PATCHES);
+  g_assert_cmpint (checked, >, f.nz * N_PATCHES / 10);
+
+  anogan_search_free (zero);
+  anogan_search_free (one);
+  g_free (fd);
+  g_free (moved);
+  g_free (z);
+  fixture_clear (&f);
+}
+
+static void
+test_loss_decreases (void)
+{
+  Fixture f;
+  AnoganPatchResult before[N_PATCHES], after[N_PATCHES];
+  AnoganSearchOutputs out = { before, NULL, NULL, NULL };
+  AnoganSearch *s0, *s50;
+
+  fixture_init (&f);
+  s0 = new_search (&f, 0, 1, 4);
+  s50 = new_search (&f, 50, 1, 4);
+  run (s0, &f, NULL, &out);
+  out.results = after;
+  run (s50, &f, NULL, &out);
+  for (int p = 0; p < N_PATCHES; p++) {
+    g_test_message ("patch %d: %g -> %g", p, before[p].score, after[p].score);
+    g_assert_cmpfloat (after[p].score, <, 0.9f * before[p].score);
+  }
+  anogan_search_free (s0);
+  anogan_search_free (s50);
+  fixture_clear (&f);
+}
+
+/* Batches are cut the same way whatever the thread count, so results are
+ * identical to the bit. */
+static void
+test_threads_do_not_change_results (void)
+{
+  Fixture f;
+  const int threads[] = { 1, 2, 4 };
+  AnoganPatchResult results[3][N_PATCHES];
+  float *z[3];
+
+  fixture_init (&f);
+  for (int t = 0; t < 3; t++) {
+    AnoganSearch *s = new_search (&f, 10, threads[t], 2);
+    AnoganSearchOutputs out = { results[t], NULL, NULL, NULL };
+
+    z[t] = out.z = g_new (float, (gsize) f.nz * N_PATCHES);
+    run (s, &f, NULL, &out);
+    g_assert_cmpint (anogan_search_get_options (s)->threads, ==, threads[t]);
+    anogan_search_free (s);
+  }
+  for (int t = 1; t < 3; t++) {
+    g_assert_cmpmem (results[0], sizeof results[0], results[t],
+        sizeof results[t]);
+    g_assert_cmpmem (z[0], f.nz * N_PATCHES * sizeof (float), z[t],
+        f.nz * N_PATCHES * sizeof (float));
+  }
+  for (int t = 0; t < 3; t++)
+    g_free (z[t]);
+  fixture_clear (&f);
+}
+
+static void
+test_outputs (void)
+{
+  Fixture f;
+  AnoganPatchResult results[N_PATCHES];
+  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  AnoganSearch *s;
+
+  fixture_init (&f);
+  out.z = g_new (float, (gsize) f.nz * N_PATCHES);
+  out.generated = g_new (float, f.pixels * N_PATCHES);
+  out.residual_map = g_new (float, f.pixels * N_PATCHES);
+  s = new_search (&f, 0, 2, 3);
+  run (s, &f, f.z0, &out);
+
+  /* Zero iterations: z* is the start, and the maps are |x - G(z*)|. */
+  g_assert_cmpmem (out.z, f.nz * N_PATCHES * sizeof (float), f.z0,
+      f.nz * N_PATCHES * sizeof (float));
+  for (int p = 0; p < N_PATCHES; p++) {
+    double sum = 0.0;
+    for (gsize i = 0; i < f.pixels; i++) {
+      gsize k = p * f.pixels + i;
+      g_assert_cmpfloat (out.residual_map[k], ==,
+          fabsf (f.patches[k] - out.generated[k]));
+      sum += out.residual_map[k];
+    }
+    g_assert_cmpfloat_with_epsilon (results[p].residual, sum, 1e-5 * sum);
+    g_assert_cmpint (results[p].iterations, ==, 0);
+  }
+  anogan_search_free (s);
+  g_free (out.z);
+  g_free (out.generated);
+  g_free (out.residual_map);
+  fixture_clear (&f);
+}
+
+static void
+test_l2_residual (void)
+{
+  Fixture f;
+  AnoganPatchResult results[N_PATCHES];
+  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  AnoganSearchOptions o;
+  GError *error = NULL;
+  AnoganSearch *s;
+
+  fixture_init (&f);
+  anogan_search_options_init (&o);
+  o.iterations = 0;
+  o.loss = ANOGAN_LOSS_L2;
+  o.lambda = 0.25f;
+  s = anogan_search_new (f.model, &o, &error);
+  g_assert_no_error (error);
+  out.generated = g_new (float, f.pixels * N_PATCHES);
+  run (s, &f, f.z0, &out);
+  for (int p = 0; p < N_PATCHES; p++) {
+    double sum = 0.0;
+    for (gsize i = 0; i < f.pixels; i++) {
+      double d = f.patches[p * f.pixels + i] - out.generated[p * f.pixels + i];
+      sum += d * d;
+    }
+    g_assert_cmpfloat_with_epsilon (results[p].residual, sum, 1e-5 * sum);
+    g_assert_cmpfloat_with_epsilon (results[p].score,
+        0.75 * results[p].residual + 0.25 * results[p].discrimination,
+        1e-5 * results[p].score);
+  }
+  anogan_search_free (s);
+  g_free (out.generated);
+  fixture_clear (&f);
+}
+
+static void
+test_early_stop (void)
+{
+  Fixture f;
+  AnoganPatchResult results[N_PATCHES];
+  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  AnoganSearchOptions o;
+  GError *error = NULL;
+  AnoganSearch *s;
+
+  fixture_init (&f);
+  anogan_search_options_init (&o);
+  o.iterations = 200;
+  o.patience = 3;
+  o.tolerance = 0.05f;          /* demands 5% a step: soon unmet */
+  o.threads = 1;
+  s = anogan_search_new (f.model, &o, &error);
+  g_assert_no_error (error);
+  run (s, &f, NULL, &out);
+  for (int p = 0; p < N_PATCHES; p++) {
+    g_assert_cmpint (results[p].iterations, >=, 0);
+    g_assert_cmpint (results[p].iterations, <, 200);
+  }
+  anogan_search_free (s);
+  fixture_clear (&f);
+}
+
+static void
+test_random_starts (void)
+{
+  Fixture f;
+  AnoganSearchOptions o;
+  AnoganPatchResult results[N_PATCHES];
+  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  GError *error = NULL;
+  float *z[3];
+  const guint64 seeds[3] = { 5, 5, 6 };
+  double sum = 0.0, sum2 = 0.0;
+  gsize n;
+
+  fixture_init (&f);
+  n = (gsize) f.nz * N_PATCHES;
+  for (int i = 0; i < 3; i++) {
+    AnoganSearch *s;
+
+    anogan_search_options_init (&o);
+    o.iterations = 0;
+    o.z_init = ANOGAN_Z_NORMAL;
+    o.seed = seeds[i];
+    o.batch = i + 1;            /* batching must not matter */
+    s = anogan_search_new (f.model, &o, &error);
+    g_assert_no_error (error);
+    z[i] = out.z = g_new (float, n);
+    run (s, &f, NULL, &out);
+    anogan_search_free (s);
+  }
+  g_assert_cmpmem (z[0], n * sizeof (float), z[1], n * sizeof (float));
+  g_assert_true (memcmp (z[0], z[2], n * sizeof (float)) != 0);
+  for (gsize i = 0; i < n; i++) {
+    sum += z[0][i];
+    sum2 += (double) z[0][i] * z[0][i];
+  }
+  /* 448 standard normal samples: mean within 4.5 sigma of 0, variance
+   * within 40% of 1. */
+  g_assert_cmpfloat (fabs (sum / n), <, 4.5 / sqrt (n));
+  g_assert_cmpfloat (fabs (sum2 / n - 1.0), <, 0.4);
+  for (int i = 0; i < 3; i++)
+    g_free (z[i]);
+  fixture_clear (&f);
+}
+
+static void
+test_bad_options (void)
+{
+  Fixture f;
+  AnoganSearchOptions o;
+  GError *error = NULL;
+
+  fixture_init (&f);
+#define EXPECT_REFUSED(field, value) G_STMT_START {                     \
+    anogan_search_options_init (&o);                                   \
+    o.field = value;                                                   \
+    g_assert_null (anogan_search_new (f.model, &o, &error));           \
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);   \
+    g_test_message ("%s = %s: %s", #field, #value, error->message);    \
+    g_clear_error (&error);                                            \
+  } G_STMT_END
+  EXPECT_REFUSED (iterations, -1);
+  EXPECT_REFUSED (learning_rate, 0.0f);
+  EXPECT_REFUSED (learning_rate, NAN);
+  EXPECT_REFUSED (lambda, 1.5f);
+  EXPECT_REFUSED (batch, 0);
+  EXPECT_REFUSED (threads, -2);
+  EXPECT_REFUSED (patience, -1);
+  EXPECT_REFUSED (tolerance, -0.1f);
+#undef EXPECT_REFUSED
+  {
+    AnoganSearch *s = new_search (&f, 1, 1, 1);
+    AnoganSearchOutputs out = { NULL, NULL, NULL, NULL };
+
+    g_assert_true (anogan_search_run (s, 0, NULL, NULL, &out, &error));
+    g_assert_false (anogan_search_run (s, 3, NULL, NULL, &out, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    anogan_search_free (s);
+  }
+  fixture_clear (&f);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/search/score-is-loss-at-z", test_score_is_loss_at_z);
+  g_test_add_func ("/search/first-step-follows-gradient",
+      test_first_step_follows_gradient);
+  g_test_add_func ("/search/loss-decreases", test_loss_decreases);
+  g_test_add_func ("/search/threads-do-not-change-results",
+      test_threads_do_not_change_results);
+  g_test_add_func ("/search/outputs", test_outputs);
+  g_test_add_func ("/search/l2-residual", test_l2_residual);
+  g_test_add_func ("/search/early-stop", test_early_stop);
+  g_test_add_func ("/search/random-starts", test_random_starts);
+  g_test_add_func ("/search/bad-options", test_bad_options);
+  return g_test_run ();
+}
