@@ -1,2 +1,292 @@
 #!/bin/sh
-echo "Bail out! not written yet"; exit 1
+# Tests of the anogan-score tool, in TAP.  meson passes the tool's path as
+# $1; the pictures are in tests/data (made by tests/data/make-test-images.py)
+# and the model is $ANOGAN_TEST_DATA/dcgan32/model.safetensors (1x32x32
+# tiles).  Only the tool, shell utilities and python3's standard library
+# (to parse the JSON lines) are used.
+set -u
+
+tool=$1
+data=${ANOGAN_SOURCE_ROOT:?}/tests/data
+model=${ANOGAN_TEST_DATA:?}/dcgan32/model.safetensors
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failures=0
+
+ok () { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok () { n=$((n + 1)); echo "not ok $n - $1"; failures=$((failures + 1)); }
+skip () { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+diag () { sed 's/^/# /' "$@"; }
+
+# check DESCRIPTION COMMAND...: one test point, passing if COMMAND does.
+check () {
+  desc=$1; shift
+  if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# run EXPECTED_STATUS ARGS...: runs the tool, output in $tmp/out and
+# $tmp/err; true if it exits with EXPECTED_STATUS.
+run () {
+  want=$1; shift
+  "$tool" "$@" >"$tmp/out" 2>"$tmp/err"
+  got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "# anogan-score $*: exit $got, want $want"
+    diag "$tmp/err"
+    return 1
+  fi
+}
+
+lines () { wc -l <"$1" | tr -d ' '; }
+
+# json_check ASSERTIONS: parses every line of $tmp/out as JSON into `docs`
+# and runs the Python assertions on them.
+json_check () {
+  python3 -c '
+import json, sys
+docs = [json.loads(line) for line in open(sys.argv[1])]
+exec(sys.argv[2])
+' "$tmp/out" "$1"
+}
+
+# png_size FILE: "WIDTH HEIGHT" from the PNG header, or nothing if FILE is
+# not a PNG.
+png_size () {
+  sig=$(od -An -tx1 -N8 "$1" | tr -d ' \n')
+  [ "$sig" = "89504e470d0a1a0a" ] || return 1
+  od -An -tu1 -j16 -N8 "$1" | awk '{
+    print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4,
+          $5 * 16777216 + $6 * 65536 + $7 * 256 + $8 }'
+}
+
+# ---- without a model ------------------------------------------------------
+
+run 0 --help && grep -q -- '--stride' "$tmp/out" && grep -q -- '--residual-out' "$tmp/out" &&
+  grep -q 'Exit status' "$tmp/out"
+check "--help describes the options and exit status" [ $? -eq 0 ]
+
+# bad_args DESCRIPTION ARGS...: exit 2 with exactly one line on stderr.
+bad_args () {
+  desc=$1; shift
+  if run 2 "$@" && [ "$(lines "$tmp/err")" -eq 1 ]; then
+    ok "bad arguments exit 2: $desc"
+  else
+    diag "$tmp/err"
+    not_ok "bad arguments exit 2: $desc"
+  fi
+}
+
+bad_args "unknown option" --bogus --model "$model" "$data/grey-48x40.png"
+bad_args "no --model" "$data/grey-48x40.png"
+bad_args "no pictures" --model "$model"
+bad_args "--loss l3" --model "$model" --loss l3 "$data/grey-48x40.png"
+bad_args "--z-init sideways" --model "$model" --z-init sideways "$data/grey-48x40.png"
+bad_args "--iterations -1" --model "$model" --iterations -1 "$data/grey-48x40.png"
+bad_args "--iterations ten" --model "$model" --iterations ten "$data/grey-48x40.png"
+bad_args "--lr 0" --model "$model" --lr 0 "$data/grey-48x40.png"
+bad_args "--lambda 1.5" --model "$model" --lambda 1.5 "$data/grey-48x40.png"
+bad_args "--batch 0" --model "$model" --batch 0 "$data/grey-48x40.png"
+bad_args "--threads -2" --model "$model" --threads -2 "$data/grey-48x40.png"
+bad_args "--stride 0" --model "$model" --stride 0 "$data/grey-48x40.png"
+bad_args "--info with pictures" --info "$model" "$data/grey-48x40.png"
+
+run 1 --model "$tmp/no-such-model.safetensors" "$data/grey-48x40.png" &&
+  grep -q 'no-such-model.safetensors' "$tmp/err"
+check "a missing model exits 1 naming the file" [ $? -eq 0 ]
+
+printf 'this is not a safetensors file' >"$tmp/garbage.safetensors"
+run 1 --model "$tmp/garbage.safetensors" "$data/grey-48x40.png" &&
+  grep -q 'garbage.safetensors' "$tmp/err" && [ ! -s "$tmp/out" ]
+check "a malformed model exits 1 naming the file" [ $? -eq 0 ]
+
+run 1 --info "$tmp/garbage.safetensors" && grep -q 'garbage.safetensors' "$tmp/err"
+check "--info on a malformed model exits 1 naming the file" [ $? -eq 0 ]
+
+# ---- with the model -------------------------------------------------------
+
+if [ ! -f "$model" ]; then
+  skip "no model at $model (run tests/golden/make-golden.py)"
+  echo "1..$n"
+  exit $((failures > 0))
+fi
+
+if ! command -v python3 >/dev/null; then
+  have_python=false
+else
+  have_python=true
+fi
+
+# json_test DESCRIPTION ASSERTIONS: a test point on the last run's output.
+json_test () {
+  if ! $have_python; then
+    skip "$1 (no python3 to parse JSON)"
+  elif json_check "$2"; then
+    ok "$1"
+  else
+    diag "$tmp/out"
+    not_ok "$1"
+  fi
+}
+
+# score STATUS ARGS...: run with the model and a short search.
+score () {
+  want_status=$1; shift
+  run "$want_status" --model "$model" --iterations 3 --threads 1 "$@"
+}
+
+run 0 --info "$model" &&
+  grep -q 'ConvTranspose2d' "$tmp/out" && grep -q 'Conv2d' "$tmp/out" &&
+  grep -q 'BatchNorm2d' "$tmp/out" && grep -q '^FLOPs per patch-iteration: [0-9]' "$tmp/out" &&
+  grep -q '^input: \[1,32,32\]' "$tmp/out" && grep -q 'nz 64' "$tmp/out" &&
+  grep -q '<- f(x)' "$tmp/out" && grep -q '^lambda: ' "$tmp/out" &&
+  grep -q '^threshold: ' "$tmp/out" && grep -q '^metadata:' "$tmp/out"
+check "--info lists layers, shapes, FLOPs, lambda, threshold, metadata" [ $? -eq 0 ]
+diag "$tmp/out"
+[ "$(grep -c '^ *[0-9][0-9]*  [A-Za-z]' "$tmp/out")" -eq 21 ]
+check "--info lists the 11 layers of G and the 10 of D" [ $? -eq 0 ]
+
+score 0 --json "$data/grey-48x40.png" "$data/colour-80x50.png" \
+  "$data/photo-40x36.jpg" "$data/alpha-33x32.png"
+check "four pictures (grey and RGB PNG, JPEG, RGBA PNG) are scored" [ $? -eq 0 ]
+json_test "--json: one object a line, with every field and the right tiles" '
+import math, os
+assert len(docs) == 4, len(docs)
+names = [os.path.basename(d["file"]) for d in docs]
+assert names == ["grey-48x40.png", "colour-80x50.png", "photo-40x36.jpg",
+                 "alpha-33x32.png"], names
+for d in docs:
+    for key in ("score", "residual", "discrimination"):
+        assert isinstance(d[key], float) and math.isfinite(d[key]), (key, d)
+    assert d["iterations"] == 3, d
+    tiles = d["tiles"]
+    assert d["score"] == max(t["score"] for t in tiles), d
+    lam = 0.1
+    want = (1 - lam) * d["residual"] + lam * d["discrimination"]
+    assert abs(d["score"] - want) <= 1e-4 * abs(want), (d["score"], want)
+# stride = tile size 32: 48 -> x 0, 16; 40 -> y 0, 8; 80 -> 0, 32, 48;
+# 50 -> 0, 18; 40 -> 0, 8; 36 -> 0, 4; 33 -> 0, 1; 32 -> 0.
+want = [([0, 16], [0, 8]), ([0, 32, 48], [0, 18]), ([0, 8], [0, 4]),
+        ([0, 1], [0])]
+for d, (xs, ys) in zip(docs, want):
+    got = [(t["x"], t["y"]) for t in d["tiles"]]
+    assert got == [(x, y) for y in ys for x in xs], (d["file"], got)
+'
+
+score 0 --json --stride 20 "$data/colour-80x50.png"
+json_test "--stride 20 on 80x50: 8 tiles at x 0,20,40,48 and y 0,18" '
+tiles = docs[0]["tiles"]
+assert len(tiles) == 8, len(tiles)
+assert sorted({t["x"] for t in tiles}) == [0, 20, 40, 48]
+assert sorted({t["y"] for t in tiles}) == [0, 18]
+'
+
+score 2 --stride 33 "$data/grey-48x40.png" &&
+  [ "$(lines "$tmp/err")" -eq 1 ] && grep -q '33' "$tmp/err"
+check "bad arguments exit 2: --stride larger than the tile" [ $? -eq 0 ]
+
+# Several batches per picture and random starts: the split among threads
+# must not change a bit of the output.
+common="--iterations 4 --batch 3 --z-init normal --seed 5 --stride 8 --json"
+"$tool" --model "$model" $common --threads 1 "$data/grey-48x40.png" "$data/photo-40x36.jpg" \
+  >"$tmp/one" 2>&1 &&
+  "$tool" --model "$model" $common --threads 2 "$data/grey-48x40.png" "$data/photo-40x36.jpg" \
+  >"$tmp/two" 2>&1 &&
+  [ "$(lines "$tmp/one")" -eq 2 ] && cmp -s "$tmp/one" "$tmp/two"
+check "--threads 1 and --threads 2 give identical output" [ $? -eq 0 ]
+
+score 0 --json --lambda 0 "$data/grey-48x40.png"
+json_test "--lambda 0 scores the residual alone" '
+d = docs[0]
+assert abs(d["score"] - d["residual"]) <= 1e-5 * d["residual"], d
+'
+score 0 --json --lambda 1 "$data/grey-48x40.png"
+json_test "--lambda 1 scores the discrimination alone" '
+d = docs[0]
+assert abs(d["score"] - d["discrimination"]) <= 1e-5 * d["discrimination"], d
+'
+score 0 --iterations 0 --json "$data/grey-48x40.png"
+json_test "--iterations 0 scores the starting point" '
+assert docs[0]["iterations"] == 0, docs[0]
+'
+
+score 0 "$data/grey-48x40.png" "$data/photo-40x36.jpg" &&
+  [ "$(lines "$tmp/out")" -eq 2 ] &&
+  grep -q '^.*grey-48x40.png: score [0-9.e+-]* (residual .*discrimination .*3 iterations) at tile ([0-9]*, [0-9]*) of 4' "$tmp/out" &&
+  grep -q 'photo-40x36.jpg: score' "$tmp/out"
+check "text output: one readable line per picture" [ $? -eq 0 ]
+diag "$tmp/out"
+
+score 1 "$tmp/missing.png" "$data/grey-48x40.png" &&
+  [ "$(lines "$tmp/err")" -eq 1 ] && grep -q 'missing.png' "$tmp/err" &&
+  [ "$(lines "$tmp/out")" -eq 1 ] && grep -q 'grey-48x40.png: score' "$tmp/out"
+check "a missing picture: one error line naming it, exit 1, the other scored" [ $? -eq 0 ]
+diag "$tmp/err"
+
+printf 'not a picture\n' >"$tmp/text.png"
+score 1 "$data/grey-48x40.png" "$tmp/text.png" "$data/tiny-20x20.png" &&
+  [ "$(lines "$tmp/err")" -eq 2 ] && grep -q 'text.png' "$tmp/err" &&
+  grep -q 'tiny-20x20.png.*smaller' "$tmp/err" && [ "$(lines "$tmp/out")" -eq 1 ]
+check "undecodable and too small pictures are reported, the good one scored" [ $? -eq 0 ]
+diag "$tmp/err"
+
+# Names that need escaping in JSON.
+odd="$tmp/a \"quoted\" back\\slash.png"
+cp "$data/grey-48x40.png" "$odd"
+score 0 --json "$odd"
+json_test "--json escapes awkward file names" '
+import os
+assert os.path.basename(docs[0]["file"]) == "a \"quoted\" back\\slash.png", docs
+'
+
+score 0 --residual-out "$tmp/maps" "$data/colour-80x50.png" "$data/grey-48x40.png" &&
+  [ "$(png_size "$tmp/maps/colour-80x50-residual.png")" = "80 50" ] &&
+  [ "$(png_size "$tmp/maps/grey-48x40-residual.png")" = "48 40" ]
+check "--residual-out writes picture-sized PNGs" [ $? -eq 0 ]
+
+# The residual map is scaled to its own maximum: something must be white.
+if $have_python; then
+  python3 - "$tmp/maps/grey-48x40-residual.png" <<'EOF'
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+pos, idat, width, height, ctype = 8, b"", 0, 0, 0
+while pos < len(data):
+    length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + length]
+    if kind == b"IHDR":
+        width, height, depth, ctype = struct.unpack(">IIBB", body[:10])
+        assert depth == 8
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + length
+raw = zlib.decompress(idat)
+bpp = {0: 1, 2: 3, 4: 2, 6: 4}[ctype]
+stride = width * bpp
+rows, prev = [], bytearray(stride)
+for y in range(height):
+    f = raw[y * (stride + 1)]
+    line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for i in range(stride):
+        a = line[i - bpp] if i >= bpp else 0
+        b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            pr = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+            line[i] = (line[i] + pr) & 255
+    rows.append(line)
+    prev = line
+values = [v for line in rows for v in line]
+assert max(values) == 255, max(values)
+assert min(values) < 255, min(values)
+EOF
+  check "the residual map spans the grey ramp" [ $? -eq 0 ]
+else
+  skip "the residual map spans the grey ramp (no python3)"
+fi
+
+echo "1..$n"
+exit $((failures > 0))
