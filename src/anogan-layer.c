@@ -1182,7 +1182,7 @@ batch_norm_forward (const AnoganLayer *layer,
   for (int c = 0; c < s.channels; c++) {
     const float *xc = x + c * s.count;
     float *yc = y + c * s.count;
-    float mean, invstd, scale, shift;
+    float mean, invstd, scale, beta;
 
     if (run->training) {
       double m, var;
@@ -1199,10 +1199,12 @@ batch_norm_forward (const AnoganLayer *layer,
       invstd = 1.0f / sqrtf (params->t[ANOGAN_PARAM_RUNNING_VAR][c]
           + layer->eps);
     }
+    /* Centre first, as PyTorch does: folding the mean into one shift
+     * would cancel digits when it is large against the spread. */
     scale = gamma_of (layer, params, c) * invstd;
-    shift = beta_of (layer, params, c) - mean * scale;
+    beta = beta_of (layer, params, c);
     for (gsize i = 0; i < s.count; i++)
-      yc[i] = xc[i] * scale + shift;
+      yc[i] = (xc[i] - mean) * scale + beta;
   }
 }
 

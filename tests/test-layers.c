@@ -1030,6 +1030,40 @@ test_batch_norm_running_stats (void)
   case_free (c);
 }
 
+/* Eval mode with a running mean far from 0 and inputs close to it, as
+ * after an offset in the data: the output must stay accurate to float
+ * precision of the centred values (1e-5), not of the mean. */
+static void
+test_batch_norm_eval_large_mean (void)
+{
+  AnoganLayer layer = batch_norm_layer (ANOGAN_LAYER_BATCH_NORM1D, 2, TRUE);
+  Case *c = case_new (&layer, feature_shape (2), 8, FALSE, 11);
+  guint64 rng = anogan_test_rng (12);
+  float *x = g_new (float, c->in_n), *y = g_new (float, c->out_n);
+  float *want = g_new (float, c->out_n);
+
+  for (int ch = 0; ch < 2; ch++)
+    c->params.t[ANOGAN_PARAM_RUNNING_MEAN][ch] = 1000.0f * (ch + 1);
+  for (gsize i = 0; i < c->in_n; i++)
+    x[i] = 1000.0f * (i / 8 + 1) + anogan_test_uniform (&rng, -1.0f, 1.0f);
+  case_forward (c, x, y);
+  for (gsize i = 0; i < c->out_n; i++) {
+    int ch = i / 8;
+    double mean = c->params.t[ANOGAN_PARAM_RUNNING_MEAN][ch];
+    double var = c->params.t[ANOGAN_PARAM_RUNNING_VAR][ch];
+    want[i] = (float) ((x[i] - mean) / sqrt (var + layer.eps)
+        * c->params.t[ANOGAN_PARAM_WEIGHT][ch]
+        + c->params.t[ANOGAN_PARAM_BIAS][ch]);
+  }
+  anogan_test_assert_close ("BatchNorm1d eval, mean 1000", y, want,
+      c->out_n, FORWARD_TOLERANCE);
+
+  g_free (x);
+  g_free (y);
+  g_free (want);
+  case_free (c);
+}
+
 /* ---- Shapes and validation ---- */
 
 static void
@@ -1360,6 +1394,8 @@ main (int argc, char **argv)
       test_param_grads_accumulate);
   g_test_add_func ("/layers/batch-norm/running-stats",
       test_batch_norm_running_stats);
+  g_test_add_func ("/layers/batch-norm/eval-large-mean",
+      test_batch_norm_eval_large_mean);
   g_test_add_func ("/layers/dropout/mask", test_dropout_mask);
 
   return g_test_run ();
