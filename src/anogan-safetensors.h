@@ -56,6 +56,9 @@ typedef struct _AnoganSafetensorsWriter AnoganSafetensorsWriter;
 AnoganSafetensorsWriter *anogan_safetensors_writer_new (void);
 void anogan_safetensors_writer_add_f32 (AnoganSafetensorsWriter *w,
     const char *name, int rank, const gint64 *shape, const float *data);
+void anogan_safetensors_writer_add (AnoganSafetensorsWriter *w,
+    const char *name, const char *dtype, int rank, const gint64 *shape,
+    const void *data, gsize size);
 void anogan_safetensors_writer_set_metadata (AnoganSafetensorsWriter *w,
     const char *key, const char *value);
 GBytes *anogan_safetensors_writer_to_bytes (AnoganSafetensorsWriter *w);
