@@ -1,1 +1,1373 @@
-/* anogan-model.c */
+/* anogan-model.c: an AnoGAN model, its file format and its architectures
+ *
+ * Copyright (C) 2026 the gst-anogan authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A model file is a safetensors container holding the PyTorch state_dicts
+ * of the generator and the discriminator, with the architecture described
+ * in the `anogan` metadata key (docs/model-format.md).  Loading checks the
+ * description and every tensor before anything runs, and maps the weights
+ * in place when their bytes allow it.
+ */
+#include "anogan-model.h"
+#include "anogan-safetensors.h"
+#include "anogan-arch-resources.h"
+
+#include <gio/gio.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+/* Bounds on what a description may ask for, far above any real model but
+ * low enough that no size computed from them can overflow. */
+#define MAX_DIM 65536
+#define MAX_LAYERS 4096
+#define MAX_SAMPLE_FLOATS ((gsize) 1 << 28)
+#define MAX_PARAM_FLOATS ((gsize) 1 << 30)
+
+#define ARCH_PATH "/org/gst-anogan/arch"
+
+G_DEFINE_QUARK (anogan-model-error-quark, anogan_model_error)
+
+static void set_error (GError **error, AnoganModelError code,
+    const char *name, const char *format, ...) G_GNUC_PRINTF (4, 5);
+
+/* Every message starts with the model's file (or given) name. */
+static void
+set_error (GError **error, AnoganModelError code, const char *name,
+    const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  char *what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, ANOGAN_MODEL_ERROR, code, "%s: %s", name, what);
+  g_free (what);
+}
+
+/* ---- JSON values ---- */
+
+static gboolean
+node_is_int (JsonNode *node)
+{
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_INT64;
+}
+
+static gboolean
+node_is_number (JsonNode *node)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  GType type = json_node_get_value_type (node);
+  return type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
+}
+
+static gboolean
+node_is_string (JsonNode *node, const char *value)
+{
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_STRING
+      && g_strcmp0 (json_node_get_string (node), value) == 0;
+}
+
+static gboolean
+get_int (JsonNode *node, int lo, int hi, int *out)
+{
+  if (!node_is_int (node))
+    return FALSE;
+  gint64 v = json_node_get_int (node);
+  if (v < lo || v > hi)
+    return FALSE;
+  *out = (int) v;
+  return TRUE;
+}
+
+static gboolean
+get_number (JsonNode *node, double lo, double hi, double *out)
+{
+  if (!node_is_number (node))
+    return FALSE;
+  double v = json_node_get_double (node);
+  if (!(v >= lo && v <= hi))
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+/* An int, or an array of @n ints, as PyTorch's _pair() and friends take. */
+static gboolean
+get_ints (JsonNode *node, int lo, int hi, int n, int *out)
+{
+  int v;
+  if (get_int (node, lo, hi, &v)) {
+    for (int i = 0; i < n; i++)
+      out[i] = v;
+    return TRUE;
+  }
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return FALSE;
+  JsonArray *array = json_node_get_array (node);
+  if (json_array_get_length (array) != (guint) n)
+    return FALSE;
+  for (int i = 0; i < n; i++)
+    if (!get_int (json_array_get_element (array, i), lo, hi, &out[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* ---- Layer arguments ----
+ *
+ * Each argument a layer kind takes, by its PyTorch name.  A parser checks
+ * one value and stores it, or says what it should have been. */
+
+typedef const char *(*ArgParser) (AnoganLayer *layer, JsonNode *value);
+
+#define KIND(k) (1u << ANOGAN_LAYER_##k)
+#define CONVS (KIND (CONV2D) | KIND (CONV_TRANSPOSE2D))
+#define BATCH_NORMS (KIND (BATCH_NORM1D) | KIND (BATCH_NORM2D))
+
+static const char *
+arg_channels_in (AnoganLayer *layer, JsonNode *value)
+{
+  return get_int (value, 1, MAX_DIM, &layer->in_channels) ? NULL
+      : "must be an integer from 1 to 65536";
+}
+
+static const char *
+arg_channels_out (AnoganLayer *layer, JsonNode *value)
+{
+  return get_int (value, 1, MAX_DIM, &layer->out_channels) ? NULL
+      : "must be an integer from 1 to 65536";
+}
+
+static const char *
+arg_kernel_size (AnoganLayer *layer, JsonNode *value)
+{
+  return get_ints (value, 1, MAX_DIM, 2, layer->kernel) ? NULL
+      : "must be an integer or [height, width] from 1 to 65536";
+}
+
+static const char *
+arg_stride (AnoganLayer *layer, JsonNode *value)
+{
+  return get_ints (value, 1, MAX_DIM, 2, layer->stride) ? NULL
+      : "must be an integer or [height, width] from 1 to 65536";
+}
+
+static const char *
+arg_padding (AnoganLayer *layer, JsonNode *value)
+{
+  return get_ints (value, 0, MAX_DIM, 2, layer->padding) ? NULL
+      : "must be an integer or [height, width] from 0 to 65536";
+}
+
+static const char *
+arg_output_padding (AnoganLayer *layer, JsonNode *value)
+{
+  return get_ints (value, 0, MAX_DIM, 2, layer->output_padding) ? NULL
+      : "must be an integer or [height, width] from 0 to 65536";
+}
+
+static const char *
+arg_dilation (AnoganLayer *layer, JsonNode *value)
+{
+  int d[2];
+  return get_ints (value, 1, 1, 2, d) ? NULL : "only 1 is supported";
+}
+
+static const char *
+arg_groups (AnoganLayer *layer, JsonNode *value)
+{
+  int g;
+  return get_int (value, 1, 1, &g) ? NULL : "only 1 is supported";
+}
+
+static const char *
+arg_bias (AnoganLayer *layer, JsonNode *value)
+{
+  if (!JSON_NODE_HOLDS_VALUE (value)
+      || json_node_get_value_type (value) != G_TYPE_BOOLEAN)
+    return "must be true or false";
+  layer->bias = json_node_get_boolean (value);
+  return NULL;
+}
+
+static const char *
+arg_padding_mode (AnoganLayer *layer, JsonNode *value)
+{
+  return node_is_string (value, "zeros") ? NULL
+      : "only \"zeros\" is supported";
+}
+
+static const char *
+arg_eps (AnoganLayer *layer, JsonNode *value)
+{
+  double v;
+  if (!get_number (value, 0.0, 1.0, &v) || v == 0.0)
+    return "must be a number in (0, 1]";
+  layer->eps = v;
+  return NULL;
+}
+
+static const char *
+arg_momentum (AnoganLayer *layer, JsonNode *value)
+{
+  double v;
+  if (!get_number (value, 0.0, 1.0, &v))
+    return "must be a number in [0, 1]";
+  layer->momentum = v;
+  return NULL;
+}
+
+static const char *
+arg_affine (AnoganLayer *layer, JsonNode *value)
+{
+  if (!JSON_NODE_HOLDS_VALUE (value)
+      || json_node_get_value_type (value) != G_TYPE_BOOLEAN)
+    return "must be true or false";
+  layer->affine = json_node_get_boolean (value);
+  return NULL;
+}
+
+static const char *
+arg_track_running_stats (AnoganLayer *layer, JsonNode *value)
+{
+  if (!JSON_NODE_HOLDS_VALUE (value)
+      || json_node_get_value_type (value) != G_TYPE_BOOLEAN
+      || !json_node_get_boolean (value))
+    return "only true is supported";
+  return NULL;
+}
+
+static const char *
+arg_negative_slope (AnoganLayer *layer, JsonNode *value)
+{
+  double v;
+  if (!get_number (value, -G_MAXFLOAT, G_MAXFLOAT, &v))
+    return "must be a finite number";
+  layer->negative_slope = v;
+  return NULL;
+}
+
+static const char *
+arg_inplace (AnoganLayer *layer, JsonNode *value)
+{
+  if (!JSON_NODE_HOLDS_VALUE (value)
+      || json_node_get_value_type (value) != G_TYPE_BOOLEAN)
+    return "must be true or false";
+  return NULL;                  /* how PyTorch saves memory; no meaning here */
+}
+
+/* PyTorch keeps scale_factor as a float (or one per axis); only whole,
+ * equal factors make nearest upsampling a plain repetition. */
+static const char *
+arg_scale_factor (AnoganLayer *layer, JsonNode *value)
+{
+  static const char *const problem =
+      "must be a whole number from 1 to 65536, the same for both axes";
+  double v[2];
+  if (node_is_number (value)) {
+    v[0] = v[1] = json_node_get_double (value);
+  } else if (JSON_NODE_HOLDS_ARRAY (value)
+      && json_array_get_length (json_node_get_array (value)) == 2) {
+    JsonArray *array = json_node_get_array (value);
+    for (int i = 0; i < 2; i++) {
+      JsonNode *e = json_array_get_element (array, i);
+      if (!node_is_number (e))
+        return problem;
+      v[i] = json_node_get_double (e);
+    }
+  } else {
+    return problem;
+  }
+  if (!(v[0] >= 1.0 && v[0] <= MAX_DIM) || v[0] != floor (v[0])
+      || v[1] != v[0])
+    return problem;
+  layer->scale_factor = (int) v[0];
+  return NULL;
+}
+
+static const char *
+arg_mode (AnoganLayer *layer, JsonNode *value)
+{
+  return node_is_string (value, "nearest") ? NULL
+      : "only \"nearest\" is supported";
+}
+
+static const char *
+arg_null_only (AnoganLayer *layer, JsonNode *value)
+{
+  return JSON_NODE_HOLDS_NULL (value) ? NULL : "only null is supported";
+}
+
+static const char *
+arg_recompute_scale_factor (AnoganLayer *layer, JsonNode *value)
+{
+  /* With a whole scale factor either choice gives the same sizes. */
+  if (JSON_NODE_HOLDS_NULL (value) || (JSON_NODE_HOLDS_VALUE (value)
+          && json_node_get_value_type (value) == G_TYPE_BOOLEAN))
+    return NULL;
+  return "must be null, true or false";
+}
+
+/* ZeroPad2d: one int for all sides, or (left, right, top, bottom). */
+static const char *
+arg_zero_padding (AnoganLayer *layer, JsonNode *value)
+{
+  return get_ints (value, 0, MAX_DIM, 4, layer->pad) ? NULL
+      : "must be an integer or [left, right, top, bottom] from 0 to 65536";
+}
+
+static const char *
+arg_p (AnoganLayer *layer, JsonNode *value)
+{
+  double v;
+  if (!get_number (value, 0.0, 1.0, &v))
+    return "must be a number in [0, 1]";
+  layer->p = v;
+  return NULL;
+}
+
+static const char *
+arg_start_dim (AnoganLayer *layer, JsonNode *value)
+{
+  int v;
+  return get_int (value, 1, 1, &v) ? NULL : "only 1 is supported";
+}
+
+static const char *
+arg_end_dim (AnoganLayer *layer, JsonNode *value)
+{
+  int v;
+  return get_int (value, -1, -1, &v) ? NULL : "only -1 is supported";
+}
+
+static const char *
+arg_unflatten_dim (AnoganLayer *layer, JsonNode *value)
+{
+  int v;
+  return get_int (value, 1, 1, &v) ? NULL : "only 1 is supported";
+}
+
+static const char *
+arg_unflattened_size (AnoganLayer *layer, JsonNode *value)
+{
+  static const char *const problem =
+      "must be [features] or [channels, height, width], each from 1 to 65536";
+  if (!JSON_NODE_HOLDS_ARRAY (value))
+    return problem;
+  JsonArray *array = json_node_get_array (value);
+  guint rank = json_array_get_length (array);
+  if (rank != 1 && rank != 3)
+    return problem;
+  AnoganShape shape = { rank, { 1, 1, 1 } };
+  for (guint i = 0; i < rank; i++)
+    if (!get_int (json_array_get_element (array, i), 1, MAX_DIM,
+            &shape.dims[i]))
+      return problem;
+  layer->unflattened = shape;
+  return NULL;
+}
+
+typedef struct {
+  const char *name;
+  guint kinds;                  /* KIND() bits of the layers taking it */
+  guint required;               /* KIND() bits of the layers needing it */
+  ArgParser parse;
+} ArgSpec;
+
+static const ArgSpec arg_specs[] = {
+  {"in_channels", CONVS, CONVS, arg_channels_in},
+  {"out_channels", CONVS, CONVS, arg_channels_out},
+  {"in_features", KIND (LINEAR), KIND (LINEAR), arg_channels_in},
+  {"out_features", KIND (LINEAR), KIND (LINEAR), arg_channels_out},
+  {"num_features", BATCH_NORMS, BATCH_NORMS, arg_channels_in},
+  {"kernel_size", CONVS, CONVS, arg_kernel_size},
+  {"stride", CONVS, 0, arg_stride},
+  {"padding", CONVS, 0, arg_padding},
+  {"padding", KIND (ZERO_PAD2D), KIND (ZERO_PAD2D), arg_zero_padding},
+  {"output_padding", KIND (CONV_TRANSPOSE2D), 0, arg_output_padding},
+  {"dilation", CONVS, 0, arg_dilation},
+  {"groups", CONVS, 0, arg_groups},
+  {"bias", CONVS | KIND (LINEAR), 0, arg_bias},
+  {"padding_mode", CONVS, 0, arg_padding_mode},
+  {"eps", BATCH_NORMS, 0, arg_eps},
+  {"momentum", BATCH_NORMS, 0, arg_momentum},
+  {"affine", BATCH_NORMS, 0, arg_affine},
+  {"track_running_stats", BATCH_NORMS, 0, arg_track_running_stats},
+  {"negative_slope", KIND (LEAKY_RELU), 0, arg_negative_slope},
+  {"inplace", KIND (RELU) | KIND (LEAKY_RELU) | KIND (DROPOUT), 0,
+      arg_inplace},
+  {"scale_factor", KIND (UPSAMPLE), KIND (UPSAMPLE), arg_scale_factor},
+  {"mode", KIND (UPSAMPLE), 0, arg_mode},
+  {"size", KIND (UPSAMPLE), 0, arg_null_only},
+  {"align_corners", KIND (UPSAMPLE), 0, arg_null_only},
+  {"recompute_scale_factor", KIND (UPSAMPLE), 0, arg_recompute_scale_factor},
+  {"p", KIND (DROPOUT), 0, arg_p},
+  {"start_dim", KIND (FLATTEN), 0, arg_start_dim},
+  {"end_dim", KIND (FLATTEN), 0, arg_end_dim},
+  {"dim", KIND (UNFLATTEN), KIND (UNFLATTEN), arg_unflatten_dim},
+  {"unflattened_size", KIND (UNFLATTEN), KIND (UNFLATTEN),
+      arg_unflattened_size},
+};
+
+static const ArgSpec *
+lookup_arg (AnoganLayerKind kind, const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (arg_specs); i++)
+    if ((arg_specs[i].kinds & (1u << kind))
+        && strcmp (arg_specs[i].name, name) == 0)
+      return &arg_specs[i];
+  return NULL;
+}
+
+static gboolean
+parse_layer_args (AnoganLayer *layer, JsonObject *obj, const char *file,
+    const char *where, GError **error)
+{
+  g_autoptr (GList) members = json_object_get_members (obj);
+  for (GList *l = members; l != NULL; l = l->next) {
+    const char *key = l->data;
+    if (strcmp (key, "type") == 0)
+      continue;
+    const ArgSpec *spec = lookup_arg (layer->kind, key);
+    if (spec == NULL) {
+      set_error (error, ANOGAN_MODEL_ERROR_METADATA, file,
+          "%s: unknown argument '%s'", where, key);
+      return FALSE;
+    }
+    const char *problem = spec->parse (layer, json_object_get_member (obj,
+            key));
+    if (problem != NULL) {
+      set_error (error, ANOGAN_MODEL_ERROR_METADATA, file,
+          "%s: bad argument '%s': %s", where, key, problem);
+      return FALSE;
+    }
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (arg_specs); i++)
+    if ((arg_specs[i].required & (1u << layer->kind))
+        && !json_object_has_member (obj, arg_specs[i].name)) {
+      set_error (error, ANOGAN_MODEL_ERROR_METADATA, file,
+          "%s: missing argument '%s'", where, arg_specs[i].name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_layer (AnoganLayer *layer, JsonNode *node, const char *file,
+    const char *net_name, int index, GError **error)
+{
+  JsonObject *obj = JSON_NODE_HOLDS_OBJECT (node)
+      ? json_node_get_object (node) : NULL;
+  JsonNode *type = obj ? json_object_get_member (obj, "type") : NULL;
+  if (type == NULL || !JSON_NODE_HOLDS_VALUE (type)
+      || json_node_get_value_type (type) != G_TYPE_STRING) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, file,
+        "%s layer %d: not an object with a \"type\" string", net_name,
+        index);
+    return FALSE;
+  }
+  AnoganLayerKind kind;
+  if (!anogan_layer_kind_from_name (json_node_get_string (type), &kind)) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, file,
+        "%s layer %d: unknown layer type '%s'", net_name, index,
+        json_node_get_string (type));
+    return FALSE;
+  }
+  anogan_layer_init (layer, kind);
+  g_autofree char *where = g_strdup_printf ("%s layer %d (%s)", net_name,
+      index, anogan_layer_kind_name (kind));
+  return parse_layer_args (layer, obj, file, where, error);
+}
+
+static gboolean
+parse_net (AnoganNet *net, JsonObject *desc, const char *net_name,
+    const char *file, GError **error)
+{
+  JsonNode *node = json_object_get_member (desc, net_name);
+  guint n = 0;
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+    n = json_array_get_length (json_node_get_array (node));
+  if (n < 1 || n > MAX_LAYERS) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, file,
+        "bad \"%s\": must be an array of 1 to %d layers", net_name,
+        MAX_LAYERS);
+    return FALSE;
+  }
+  JsonArray *array = json_node_get_array (node);
+  net->name = g_strdup (net_name);
+  net->n_layers = n;
+  net->layers = g_new0 (AnoganLayer, n);
+  net->params = g_new0 (AnoganLayerParams, n);
+  for (guint i = 0; i < n; i++)
+    if (!parse_layer (&net->layers[i], json_array_get_element (array, i),
+            file, net_name, i, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* ---- The description ---- */
+
+/* z is a vector when the generator's first shaping layer takes vectors,
+ * an nz x 1 x 1 image otherwise (the DCGAN convention). */
+static AnoganShape
+latent_shape (const AnoganNet *generator, int nz)
+{
+  AnoganShape vector = { 1, { nz, 1, 1 } }, image = { 3, { nz, 1, 1 } };
+  for (int i = 0; i < generator->n_layers; i++) {
+    switch (generator->layers[i].kind) {
+      case ANOGAN_LAYER_LINEAR:
+      case ANOGAN_LAYER_BATCH_NORM1D:
+      case ANOGAN_LAYER_UNFLATTEN:
+        return vector;
+      case ANOGAN_LAYER_CONV2D:
+      case ANOGAN_LAYER_CONV_TRANSPOSE2D:
+      case ANOGAN_LAYER_BATCH_NORM2D:
+      case ANOGAN_LAYER_UPSAMPLE:
+      case ANOGAN_LAYER_ZERO_PAD2D:
+      case ANOGAN_LAYER_FLATTEN:
+        return image;
+      default:
+        break;                  /* elementwise: look further */
+    }
+  }
+  return image;
+}
+
+static gboolean
+parse_input (AnoganModel *model, JsonObject *desc, GError **error)
+{
+  JsonNode *node = json_object_get_member (desc, "input");
+  AnoganShape shape = { 3, { 0, 0, 0 } };
+  if (!get_ints (node, 1, MAX_DIM, 3, shape.dims)
+      || !JSON_NODE_HOLDS_ARRAY (node)
+      || anogan_shape_numel (&shape) > MAX_SAMPLE_FLOATS) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, model->name,
+        "bad \"input\": must be [channels, height, width], each from 1 to "
+        "65536, at most %" G_GSIZE_FORMAT " values", MAX_SAMPLE_FLOATS);
+    return FALSE;
+  }
+  model->input = shape;
+  return TRUE;
+}
+
+static gboolean
+parse_scalars (AnoganModel *model, JsonObject *desc, GError **error)
+{
+  const char *name = model->name;
+  JsonNode *version = json_object_get_member (desc, "version");
+  if (version == NULL) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, name,
+        "missing \"version\"");
+    return FALSE;
+  }
+  if (!node_is_int (version) || json_node_get_int (version) != 1) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, name,
+        "unsupported \"version\": only 1 is known");
+    return FALSE;
+  }
+  if (!get_int (json_object_get_member (desc, "nz"), 1, MAX_DIM,
+          &model->nz)) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, name,
+        "bad \"nz\": must be an integer from 1 to 65536");
+    return FALSE;
+  }
+
+  double lambda = 0.1;
+  JsonNode *node = json_object_get_member (desc, "lambda");
+  if (node != NULL && !get_number (node, 0.0, 1.0, &lambda)) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, name,
+        "bad \"lambda\": must be a number in [0, 1]");
+    return FALSE;
+  }
+  model->lambda = lambda;
+
+  model->threshold = NAN;
+  node = json_object_get_member (desc, "threshold");
+  if (node != NULL && !JSON_NODE_HOLDS_NULL (node)
+      && !get_number (node, -G_MAXDOUBLE, G_MAXDOUBLE, &model->threshold)) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, name,
+        "bad \"threshold\": must be null or a finite number");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+set_net_input (const AnoganModel *model, AnoganNet *net,
+    const AnoganShape *input, GError **error)
+{
+  g_autoptr (GError) shape_error = NULL;
+  if (!anogan_net_set_input (net, input, &shape_error)) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, model->name,
+        "shapes do not chain: %s", shape_error->message);
+    return FALSE;
+  }
+  for (int i = 0; i < net->n_layers; i++) {
+    if (anogan_shape_numel (&net->layers[i].out_shape) > MAX_SAMPLE_FLOATS) {
+      set_error (error, ANOGAN_MODEL_ERROR_METADATA, model->name,
+          "%s layer %d (%s): output of more than %" G_GSIZE_FORMAT
+          " values per sample", net->name, i,
+          anogan_layer_kind_name (net->layers[i].kind), MAX_SAMPLE_FLOATS);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+check_generator_output (const AnoganModel *model, GError **error)
+{
+  const AnoganNet *g = &model->generator;
+  const AnoganShape *out = anogan_net_output_shape (g, g->n_layers);
+  if (anogan_shape_equal (out, &model->input))
+    return TRUE;
+  g_autofree char *got = anogan_shape_to_string (out);
+  g_autofree char *want = anogan_shape_to_string (&model->input);
+  set_error (error, ANOGAN_MODEL_ERROR_METADATA, model->name,
+      "generator output %s does not equal the input %s", got, want);
+  return FALSE;
+}
+
+static gboolean
+parse_feature_layer (AnoganModel *model, JsonObject *desc, GError **error)
+{
+  int n = model->discriminator.n_layers;
+  if (!get_int (json_object_get_member (desc, "feature_layer"), 0, n - 1,
+          &model->feature_layer)) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, model->name,
+        "feature_layer out of range: must be an integer from 0 to %d, "
+        "an index into the discriminator", n - 1);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Fills in everything but the tensors from an `anogan` description. */
+static gboolean
+parse_description (AnoganModel *model, JsonObject *desc, GError **error)
+{
+  if (!parse_scalars (model, desc, error)
+      || !parse_input (model, desc, error)
+      || !parse_net (&model->generator, desc, "generator", model->name,
+          error)
+      || !parse_net (&model->discriminator, desc, "discriminator",
+          model->name, error))
+    return FALSE;
+
+  AnoganShape z = latent_shape (&model->generator, model->nz);
+  if (!set_net_input (model, &model->generator, &z, error)
+      || !check_generator_output (model, error)
+      || !set_net_input (model, &model->discriminator, &model->input, error)
+      || !parse_feature_layer (model, desc, error))
+    return FALSE;
+
+  gsize floats = anogan_model_param_floats (model);
+  if (floats > MAX_PARAM_FLOATS) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, model->name,
+        "%" G_GSIZE_FORMAT " parameters, more than the %" G_GSIZE_FORMAT
+        " supported", floats, MAX_PARAM_FLOATS);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static AnoganModel *
+model_new (const char *name, JsonObject *description)
+{
+  AnoganModel *model = g_new0 (AnoganModel, 1);
+  model->name = g_strdup (name);
+  model->metadata = json_object_ref (description);
+  model->threshold = NAN;
+  return model;
+}
+
+/* ---- Tensors ---- */
+
+static char *
+tensor_name (const AnoganNet *net, int layer, AnoganParamKind kind)
+{
+  return g_strdup_printf ("%s.%d.%s", net->name, layer,
+      anogan_param_names[kind]);
+}
+
+static char *
+format_dims (const gint64 *dims, int rank)
+{
+  GString *s = g_string_new ("[");
+  for (int i = 0; i < rank; i++)
+    g_string_append_printf (s, i ? ",%" G_GINT64_FORMAT : "%" G_GINT64_FORMAT,
+        dims[i]);
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
+static guint32
+read_word (const guint8 *p)
+{
+  guint32 w;
+  memcpy (&w, p, sizeof w);
+  return GUINT32_FROM_LE (w);
+}
+
+/* Looks at the bits, so that it needs neither alignment nor host order. */
+static gboolean
+check_values (const AnoganModel *model, const AnoganTensorInfo *t,
+    gboolean variance, GError **error)
+{
+  for (gsize i = 0; i < t->size / 4; i++) {
+    guint32 w = read_word (t->data + 4 * i);
+    if ((w & 0x7f800000u) == 0x7f800000u) {
+      set_error (error, ANOGAN_MODEL_ERROR_TENSOR, model->name,
+          "tensor '%s': non-finite value at index %" G_GSIZE_FORMAT,
+          t->name, i);
+      return FALSE;
+    }
+    if (variance && (w & 0x80000000u) && (w & 0x7fffffffu)) {
+      set_error (error, ANOGAN_MODEL_ERROR_TENSOR, model->name,
+          "tensor '%s': negative variance at index %" G_GSIZE_FORMAT,
+          t->name, i);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+check_tensor (const AnoganModel *model, const AnoganSafetensors *st,
+    const char *name, const gint64 *shape, int rank, gboolean variance,
+    GError **error)
+{
+  const AnoganTensorInfo *t = anogan_safetensors_lookup (st, name);
+  if (t == NULL) {
+    set_error (error, ANOGAN_MODEL_ERROR_TENSOR, model->name,
+        "missing tensor '%s'", name);
+    return FALSE;
+  }
+  if (strcmp (t->dtype, "F32") != 0) {
+    set_error (error, ANOGAN_MODEL_ERROR_TENSOR, model->name,
+        "tensor '%s': dtype mismatch: %s, want F32", name, t->dtype);
+    return FALSE;
+  }
+  if (t->rank != rank
+      || memcmp (t->shape, shape, sizeof (gint64) * rank) != 0) {
+    g_autofree char *got = format_dims (t->shape, t->rank);
+    g_autofree char *want = format_dims (shape, rank);
+    set_error (error, ANOGAN_MODEL_ERROR_TENSOR, model->name,
+        "tensor '%s': shape mismatch: %s, want %s", name, got, want);
+    return FALSE;
+  }
+  return check_values (model, t, variance, error);
+}
+
+/* Checks the tensors of @net and adds their names to @expected. */
+static gboolean
+check_net_tensors (const AnoganModel *model, const AnoganNet *net,
+    const AnoganSafetensors *st, GHashTable *expected, GError **error)
+{
+  for (int i = 0; i < net->n_layers; i++) {
+    for (int k = 0; k < ANOGAN_N_PARAM_KINDS; k++) {
+      gint64 shape[4];
+      int rank = anogan_layer_param_shape (&net->layers[i], k, shape);
+      if (rank == 0)
+        continue;
+      char *name = tensor_name (net, i, k);
+      g_hash_table_add (expected, name);
+      if (!check_tensor (model, st, name, shape, rank,
+              k == ANOGAN_PARAM_RUNNING_VAR, error))
+        return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* PyTorch's BatchNorm keeps a step counter beside its statistics; eval
+ * mode never reads it, so it may be present and is ignored. */
+static gboolean
+is_batch_counter (const AnoganModel *model, const AnoganTensorInfo *t)
+{
+  const AnoganNet *nets[2] = { &model->generator, &model->discriminator };
+  for (int n = 0; n < 2; n++) {
+    for (int i = 0; i < nets[n]->n_layers; i++) {
+      AnoganLayerKind kind = nets[n]->layers[i].kind;
+      if (kind != ANOGAN_LAYER_BATCH_NORM1D
+          && kind != ANOGAN_LAYER_BATCH_NORM2D)
+        continue;
+      g_autofree char *name = g_strdup_printf ("%s.%d.num_batches_tracked",
+          nets[n]->name, i);
+      if (strcmp (name, t->name) == 0)
+        return strcmp (t->dtype, "I64") == 0 && t->rank == 0;
+    }
+  }
+  return FALSE;
+}
+
+static gboolean
+check_tensors (const AnoganModel *model, const AnoganSafetensors *st,
+    GError **error)
+{
+  g_autoptr (GHashTable) expected = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, NULL);
+  if (!check_net_tensors (model, &model->generator, st, expected, error)
+      || !check_net_tensors (model, &model->discriminator, st, expected,
+          error))
+    return FALSE;
+  for (int i = 0; i < anogan_safetensors_n_tensors (st); i++) {
+    const AnoganTensorInfo *t = anogan_safetensors_get (st, i);
+    if (!g_hash_table_contains (expected, t->name)
+        && !is_batch_counter (model, t)) {
+      set_error (error, ANOGAN_MODEL_ERROR_TENSOR, model->name,
+          "unexpected tensor '%s' (%s)", t->name, t->dtype);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* Zero copy needs the file's little-endian floats to be usable as they
+ * are: a little-endian host and every tensor 4-byte aligned in memory. */
+static gboolean
+can_map_tensors (const AnoganModel *model, const AnoganSafetensors *st)
+{
+  if (G_BYTE_ORDER != G_LITTLE_ENDIAN)
+    return FALSE;
+  const AnoganNet *nets[2] = { &model->generator, &model->discriminator };
+  for (int n = 0; n < 2; n++) {
+    for (int i = 0; i < nets[n]->n_layers; i++) {
+      for (int k = 0; k < ANOGAN_N_PARAM_KINDS; k++) {
+        g_autofree char *name = tensor_name (nets[n], i, k);
+        const AnoganTensorInfo *t = anogan_safetensors_lookup (st, name);
+        if (t != NULL && (guintptr) t->data % sizeof (float) != 0)
+          return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+static void
+map_net_tensors (AnoganNet *net, const AnoganSafetensors *st)
+{
+  for (int i = 0; i < net->n_layers; i++) {
+    for (int k = 0; k < ANOGAN_N_PARAM_KINDS; k++) {
+      net->params[i].t[k] = NULL;
+      if (anogan_layer_param_floats (&net->layers[i], k) == 0)
+        continue;
+      g_autofree char *name = tensor_name (net, i, k);
+      const AnoganTensorInfo *t = anogan_safetensors_lookup (st, name);
+      /* Read-only memory: the mapping is never written through. */
+      net->params[i].t[k] = (float *) t->data;
+    }
+  }
+}
+
+/* One owned block for both networks, G's tensors first. */
+static gboolean
+allocate_storage (AnoganModel *model, GError **error)
+{
+  gsize g = anogan_net_param_floats (&model->generator);
+  gsize d = anogan_net_param_floats (&model->discriminator);
+  model->storage = g_try_new0 (float, MAX (g + d, 1));
+  if (model->storage == NULL) {
+    set_error (error, ANOGAN_MODEL_ERROR_IO, model->name,
+        "cannot allocate %" G_GSIZE_FORMAT " parameters", g + d);
+    return FALSE;
+  }
+  anogan_net_bind_params (&model->generator, model->storage,
+      model->generator.params);
+  anogan_net_bind_params (&model->discriminator, model->storage + g,
+      model->discriminator.params);
+  return TRUE;
+}
+
+static void
+copy_net_tensors (AnoganNet *net, const AnoganSafetensors *st)
+{
+  for (int i = 0; i < net->n_layers; i++) {
+    for (int k = 0; k < ANOGAN_N_PARAM_KINDS; k++) {
+      gsize n = anogan_layer_param_floats (&net->layers[i], k);
+      if (n == 0)
+        continue;
+      g_autofree char *name = tensor_name (net, i, k);
+      const AnoganTensorInfo *t = anogan_safetensors_lookup (st, name);
+      gboolean ok = anogan_tensor_read_f32 (t, net->params[i].t[k], n);
+      g_assert (ok);            /* check_tensors() made sure */
+    }
+  }
+}
+
+static JsonObject *
+parse_metadata_json (const AnoganSafetensors *st, const char *name,
+    GError **error)
+{
+  const char *text = anogan_safetensors_metadata (st, "anogan");
+  if (text == NULL) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, name,
+        "metadata missing: no \"anogan\" key in __metadata__");
+    return NULL;
+  }
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) json_error = NULL;
+  if (!json_parser_load_from_data (parser, text, -1, &json_error)) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, name,
+        "\"anogan\" metadata is not JSON: %s", json_error->message);
+    return NULL;
+  }
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, name,
+        "\"anogan\" metadata is not a JSON object");
+    return NULL;
+  }
+  return json_object_ref (json_node_get_object (root));
+}
+
+/**
+ * anogan_model_load_from_bytes:
+ * @bytes: a whole model file
+ * @name: how to call it in error messages and in the model's @name
+ * @error: return location for an %ANOGAN_MODEL_ERROR
+ *
+ * Loads a model from a safetensors container (docs/model-format.md),
+ * checking the description, every tensor's dtype, shape and values, and
+ * that no unexpected tensor is present.
+ *
+ * When the host is little-endian and every tensor is 4-byte aligned in
+ * @bytes, the model's parameters point straight into @bytes, of which it
+ * keeps a reference: they must then be treated as read-only (a mapped
+ * file is mapped read-only).  Otherwise they are copied into one block
+ * that the model owns.
+ *
+ * Returns: (transfer full) (nullable): the model, or %NULL on error
+ */
+AnoganModel *
+anogan_model_load_from_bytes (GBytes *bytes, const char *name,
+    GError **error)
+{
+  g_return_val_if_fail (bytes != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  g_autoptr (AnoganSafetensors) st = anogan_safetensors_parse (bytes, name,
+      error);
+  if (st == NULL)
+    return NULL;
+  JsonObject *description = parse_metadata_json (st, name, error);
+  if (description == NULL)
+    return NULL;
+  g_autoptr (AnoganModel) model = model_new (name, description);
+  json_object_unref (description);
+  if (!parse_description (model, description, error)
+      || !check_tensors (model, st, error))
+    return NULL;
+
+  if (can_map_tensors (model, st)) {
+    model->bytes = g_bytes_ref (bytes);
+    map_net_tensors (&model->generator, st);
+    map_net_tensors (&model->discriminator, st);
+  } else {
+    if (!allocate_storage (model, error))
+      return NULL;
+    copy_net_tensors (&model->generator, st);
+    copy_net_tensors (&model->discriminator, st);
+  }
+  return g_steal_pointer (&model);
+}
+
+/**
+ * anogan_model_load:
+ * @path: a model file
+ * @error: return location for an %ANOGAN_MODEL_ERROR
+ *
+ * Maps @path read-only and loads it with anogan_model_load_from_bytes();
+ * the weights stay in the mapping when they can.
+ *
+ * Returns: (transfer full) (nullable): the model, or %NULL on error
+ */
+AnoganModel *
+anogan_model_load (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  g_autoptr (GError) io_error = NULL;
+  GMappedFile *mapping = g_mapped_file_new (path, FALSE, &io_error);
+  if (mapping == NULL) {
+    set_error (error, ANOGAN_MODEL_ERROR_IO, path, "cannot read: %s",
+        io_error->message);
+    return NULL;
+  }
+  GBytes *bytes = g_mapped_file_get_bytes (mapping);
+  AnoganModel *model = anogan_model_load_from_bytes (bytes, path, error);
+  if (model != NULL && model->bytes != NULL)
+    model->mapping = g_mapped_file_ref (mapping);
+  g_bytes_unref (bytes);
+  g_mapped_file_unref (mapping);
+  return model;
+}
+
+/* ---- Fresh models ---- */
+
+static void
+fill (float *x, gsize n, float value)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] = value;
+}
+
+/* BatchNorm as PyTorch constructs it: identity scale, unit variance. */
+static void
+reset_batch_norms (AnoganNet *net)
+{
+  for (int i = 0; i < net->n_layers; i++) {
+    const AnoganLayer *layer = &net->layers[i];
+    AnoganLayerParams *p = &net->params[i];
+    if (layer->kind != ANOGAN_LAYER_BATCH_NORM1D
+        && layer->kind != ANOGAN_LAYER_BATCH_NORM2D)
+      continue;
+    int c = layer->in_channels;
+    if (p->t[ANOGAN_PARAM_WEIGHT] != NULL)
+      fill (p->t[ANOGAN_PARAM_WEIGHT], c, 1.0f);
+    if (p->t[ANOGAN_PARAM_BIAS] != NULL)
+      fill (p->t[ANOGAN_PARAM_BIAS], c, 0.0f);
+    fill (p->t[ANOGAN_PARAM_RUNNING_MEAN], c, 0.0f);
+    fill (p->t[ANOGAN_PARAM_RUNNING_VAR], c, 1.0f);
+  }
+}
+
+/**
+ * anogan_model_new_from_description:
+ * @description: an `anogan` description (docs/model-format.md); the
+ *   model keeps a reference as its @metadata
+ * @name: the model's name, used in error messages
+ * @error: return location for an %ANOGAN_MODEL_ERROR
+ *
+ * Builds a model of the described architecture whose tensors live in one
+ * owned block: BatchNorm weights 1, running variances 1, everything else
+ * 0.  anogan_model_init_weights() gives it a random start.
+ *
+ * Returns: (transfer full) (nullable): the model, or %NULL on error
+ */
+AnoganModel *
+anogan_model_new_from_description (JsonObject *description,
+    const char *name, GError **error)
+{
+  g_return_val_if_fail (description != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  g_autoptr (AnoganModel) model = model_new (name, description);
+  if (!parse_description (model, description, error)
+      || !allocate_storage (model, error))
+    return NULL;
+  reset_batch_norms (&model->generator);
+  reset_batch_norms (&model->discriminator);
+  return g_steal_pointer (&model);
+}
+
+static gboolean
+is_arch_path (const char *arch)
+{
+  return strchr (arch, '/') != NULL || strchr (arch, G_DIR_SEPARATOR) != NULL
+      || g_str_has_suffix (arch, ".json");
+}
+
+static GBytes *
+lookup_arch (const char *arch, GError **error)
+{
+  if (is_arch_path (arch)) {
+    g_autoptr (GError) io_error = NULL;
+    char *contents;
+    gsize length;
+    if (!g_file_get_contents (arch, &contents, &length, &io_error)) {
+      set_error (error, ANOGAN_MODEL_ERROR_IO, arch, "cannot read: %s",
+          io_error->message);
+      return NULL;
+    }
+    return g_bytes_new_take (contents, length);
+  }
+  g_autofree char *path = g_strdup_printf (ARCH_PATH "/%s.json", arch);
+  GBytes *bytes = g_resource_lookup_data (anogan_arch_get_resource (), path,
+      G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  if (bytes == NULL) {
+    g_auto (GStrv) known = anogan_model_list_archs ();
+    g_autofree char *list = g_strjoinv (", ", known);
+    set_error (error, ANOGAN_MODEL_ERROR_IO, arch,
+        "unknown architecture (built in: %s; or give a path to a .json "
+        "file)", list);
+  }
+  return bytes;
+}
+
+/**
+ * anogan_model_new_from_arch:
+ * @arch: the name of a built-in architecture (see
+ *   anogan_model_list_archs()) or, when it contains a '/' or ends in
+ *   ".json", the path of a JSON file holding an `anogan` description
+ * @error: return location for an %ANOGAN_MODEL_ERROR
+ *
+ * Builds a model as anogan_model_new_from_description() does.  An unknown
+ * name or an unreadable file is an %ANOGAN_MODEL_ERROR_IO error.
+ *
+ * Returns: (transfer full) (nullable): the model, or %NULL on error
+ */
+AnoganModel *
+anogan_model_new_from_arch (const char *arch, GError **error)
+{
+  g_return_val_if_fail (arch != NULL, NULL);
+
+  g_autoptr (GBytes) bytes = lookup_arch (arch, error);
+  if (bytes == NULL)
+    return NULL;
+  gsize length;
+  const char *text = g_bytes_get_data (bytes, &length);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) json_error = NULL;
+  if (!json_parser_load_from_data (parser, text, length, &json_error)) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, arch,
+        "description is not JSON: %s", json_error->message);
+    return NULL;
+  }
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, arch,
+        "description is not a JSON object");
+    return NULL;
+  }
+  return anogan_model_new_from_description (json_node_get_object (root),
+      arch, error);
+}
+
+/**
+ * anogan_model_list_archs:
+ *
+ * Returns: (transfer full): the names of the built-in architectures,
+ *   sorted; free with g_strfreev()
+ */
+char **
+anogan_model_list_archs (void)
+{
+  g_auto (GStrv) files = g_resource_enumerate_children (
+      anogan_arch_get_resource (), ARCH_PATH, G_RESOURCE_LOOKUP_FLAGS_NONE,
+      NULL);
+  GPtrArray *names = g_ptr_array_new ();
+  for (int i = 0; files != NULL && files[i] != NULL; i++)
+    if (g_str_has_suffix (files[i], ".json"))
+      g_ptr_array_add (names, g_strndup (files[i], strlen (files[i]) - 5));
+  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (names, FALSE);
+}
+
+/* ---- Random initialisation ---- */
+
+/* splitmix64 and Box-Muller: small, and the same numbers everywhere. */
+typedef struct {
+  guint64 state;
+  gboolean has_spare;
+  double spare;
+} Gaussian;
+
+static guint64
+splitmix64 (guint64 *state)
+{
+  guint64 z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static double
+gaussian_next (Gaussian *g)
+{
+  if (g->has_spare) {
+    g->has_spare = FALSE;
+    return g->spare;
+  }
+  /* u1 in (0, 1] keeps the logarithm finite. */
+  double u1 = ((splitmix64 (&g->state) >> 11) + 1) * 0x1.0p-53;
+  double u2 = (splitmix64 (&g->state) >> 11) * 0x1.0p-53;
+  double r = sqrt (-2.0 * log (u1));
+  g->spare = r * sin (2.0 * G_PI * u2);
+  g->has_spare = TRUE;
+  return r * cos (2.0 * G_PI * u2);
+}
+
+static void
+fill_normal (float *x, gsize n, float mean, float std, Gaussian *g)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] = mean + std * gaussian_next (g);
+}
+
+static void
+init_net_weights (AnoganNet *net, Gaussian *g)
+{
+  for (int i = 0; i < net->n_layers; i++) {
+    const AnoganLayer *layer = &net->layers[i];
+    AnoganLayerParams *p = &net->params[i];
+    gsize w = anogan_layer_param_floats (layer, ANOGAN_PARAM_WEIGHT);
+    gsize b = anogan_layer_param_floats (layer, ANOGAN_PARAM_BIAS);
+    switch (layer->kind) {
+      case ANOGAN_LAYER_LINEAR:
+      case ANOGAN_LAYER_CONV2D:
+      case ANOGAN_LAYER_CONV_TRANSPOSE2D:
+        fill_normal (p->t[ANOGAN_PARAM_WEIGHT], w, 0.0f, 0.02f, g);
+        if (b > 0)
+          fill (p->t[ANOGAN_PARAM_BIAS], b, 0.0f);
+        break;
+      case ANOGAN_LAYER_BATCH_NORM1D:
+      case ANOGAN_LAYER_BATCH_NORM2D:
+        if (w > 0)
+          fill_normal (p->t[ANOGAN_PARAM_WEIGHT], w, 1.0f, 0.02f, g);
+        if (b > 0)
+          fill (p->t[ANOGAN_PARAM_BIAS], b, 0.0f);
+        fill (p->t[ANOGAN_PARAM_RUNNING_MEAN], layer->in_channels, 0.0f);
+        fill (p->t[ANOGAN_PARAM_RUNNING_VAR], layer->in_channels, 1.0f);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/**
+ * anogan_model_init_weights:
+ * @model: a model that owns its tensors (not one mapped from a file)
+ * @seed: the seed; the same seed gives the same weights everywhere
+ *
+ * The DCGAN paper's initialisation: convolution, transposed convolution
+ * and linear weights from N(0, 0.02), BatchNorm weights from N(1, 0.02),
+ * biases 0, running statistics reset to mean 0 and variance 1.
+ */
+void
+anogan_model_init_weights (AnoganModel *model, guint64 seed)
+{
+  g_return_if_fail (model != NULL);
+  g_return_if_fail (model->storage != NULL);
+
+  Gaussian g = { seed, FALSE, 0.0 };
+  init_net_weights (&model->generator, &g);
+  init_net_weights (&model->discriminator, &g);
+}
+
+/* ---- Saving ---- */
+
+/* The shortest decimal that reads back as @value, so that a float 0.1
+ * is written 0.1 and not 0.10000000149011612. */
+static double
+float_as_short_double (float value)
+{
+  for (int digits = 1; digits <= 9; digits++) {
+    char format[8], text[G_ASCII_DTOSTR_BUF_SIZE];
+    g_snprintf (format, sizeof format, "%%.%dg", digits);
+    g_ascii_formatd (text, sizeof text, format, value);
+    double d = g_ascii_strtod (text, NULL);
+    if ((float) d == value)
+      return d;
+  }
+  return value;
+}
+
+/* The description to save: the model's metadata with its current lambda
+ * and threshold. */
+static char *
+description_to_json (const AnoganModel *model)
+{
+  JsonObject *desc = json_object_new ();
+  g_autoptr (GList) members = json_object_get_members (model->metadata);
+  for (GList *l = members; l != NULL; l = l->next)
+    json_object_set_member (desc, l->data,
+        json_node_copy (json_object_get_member (model->metadata, l->data)));
+  json_object_set_double_member (desc, "lambda",
+      float_as_short_double (model->lambda));
+  if (isfinite (model->threshold))
+    json_object_set_double_member (desc, "threshold", model->threshold);
+  else
+    json_object_set_null_member (desc, "threshold");
+
+  JsonNode *root = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (root, desc);
+  char *text = json_to_string (root, FALSE);
+  json_node_unref (root);
+  return text;
+}
+
+static void
+add_net_tensors (AnoganSafetensorsWriter *w, const AnoganNet *net)
+{
+  for (int i = 0; i < net->n_layers; i++) {
+    for (int k = 0; k < ANOGAN_N_PARAM_KINDS; k++) {
+      gint64 shape[4];
+      int rank = anogan_layer_param_shape (&net->layers[i], k, shape);
+      if (rank == 0)
+        continue;
+      g_autofree char *name = tensor_name (net, i, k);
+      anogan_safetensors_writer_add_f32 (w, name, rank, shape,
+          net->params[i].t[k]);
+    }
+  }
+}
+
+/**
+ * anogan_model_save:
+ * @model: a model
+ * @path: where to write it
+ * @error: return location for an %ANOGAN_MODEL_ERROR_IO error
+ *
+ * Writes @model as a safetensors file that anogan_model_load() and
+ * PyTorch read: every tensor under its state_dict name, and the `anogan`
+ * description with the model's current lambda and threshold.  The file
+ * is replaced atomically.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+anogan_model_save (const AnoganModel *model, const char *path,
+    GError **error)
+{
+  g_return_val_if_fail (model != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  g_autoptr (AnoganSafetensorsWriter) w = anogan_safetensors_writer_new ();
+  g_autofree char *description = description_to_json (model);
+  anogan_safetensors_writer_set_metadata (w, "format", "pt");
+  anogan_safetensors_writer_set_metadata (w, "anogan", description);
+  add_net_tensors (w, &model->generator);
+  add_net_tensors (w, &model->discriminator);
+  return anogan_safetensors_writer_save (w, path, error);
+}
+
+/**
+ * anogan_model_param_floats:
+ * @model: a model
+ *
+ * Returns: the number of floats in all tensors of G and D
+ */
+gsize
+anogan_model_param_floats (const AnoganModel *model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return anogan_net_param_floats (&model->generator)
+      + anogan_net_param_floats (&model->discriminator);
+}
+
+/**
+ * anogan_model_free:
+ * @model: (nullable): a model
+ *
+ * Frees @model, its tensors and its file mapping.
+ */
+void
+anogan_model_free (AnoganModel *model)
+{
+  if (model == NULL)
+    return;
+  anogan_net_clear (&model->generator);
+  anogan_net_clear (&model->discriminator);
+  g_clear_pointer (&model->metadata, json_object_unref);
+  g_clear_pointer (&model->bytes, g_bytes_unref);
+  g_clear_pointer (&model->mapping, g_mapped_file_unref);
+  g_free (model->storage);
+  g_free (model->name);
+  g_free (model);
+}
