@@ -630,6 +630,38 @@ conv_is_pointwise (const AnoganLayer *layer)
           || (layer->output_padding[0] == 0 && layer->output_padding[1] == 0));
 }
 
+/* A convolution's column matrix has a row per (channel, ky, kx) and, per
+ * sample, a column per kernel position: output positions for Conv2d,
+ * input positions for ConvTranspose2d. */
+static void
+column_shape (const AnoganLayer *layer, gsize *rows, gsize *positions)
+{
+  gsize taps = (gsize) layer->kernel[0] * layer->kernel[1];
+
+  if (layer->kind == ANOGAN_LAYER_CONV2D) {
+    *rows = layer->in_channels * taps;
+    *positions = plane_of (&layer->out_shape);
+  } else {
+    *rows = layer->out_channels * taps;
+    *positions = plane_of (&layer->in_shape);
+  }
+}
+
+/* Column matrices are built for a chunk of samples at a time, so that the
+ * scratch stays near COLUMN_BUDGET floats however large the batch: a whole
+ * batch of 64x64 patches would need tens of megabytes per layer, while a
+ * chunk keeps the sgemms a thousand or more columns wide, which is all
+ * they need to run at full speed, and the matrix in cache. */
+#define COLUMN_BUDGET ((gsize) 1 << 20)
+
+static int
+chunk_samples (gsize rows, gsize positions, int batch)
+{
+  gsize per_sample = MAX (rows * positions, 1);
+
+  return (int) CLAMP (COLUMN_BUDGET / per_sample, 1, (gsize) batch);
+}
+
 /**
  * anogan_layer_scratch_floats:
  * @layer: a layer with its input set
@@ -641,15 +673,15 @@ conv_is_pointwise (const AnoganLayer *layer)
 gsize
 anogan_layer_scratch_floats (const AnoganLayer *layer, int batch)
 {
-  gsize taps = (gsize) layer->kernel[0] * layer->kernel[1];
+  gsize rows, positions;
 
   if (conv_is_pointwise (layer))
     return 0;
   switch (layer->kind) {
     case ANOGAN_LAYER_CONV2D:
-      return layer->in_channels * taps * batch * plane_of (&layer->out_shape);
     case ANOGAN_LAYER_CONV_TRANSPOSE2D:
-      return layer->out_channels * taps * batch * plane_of (&layer->in_shape);
+      column_shape (layer, &rows, &positions);
+      return rows * positions * chunk_samples (rows, positions, batch);
     default:
       return 0;
   }
@@ -804,7 +836,8 @@ anogan_layer_backward_reads_output (const AnoganLayer *layer,
 
 typedef struct {
   int channels;
-  int batch;
+  int batch;                    /* samples in the image batch */
+  int first, count;             /* the samples this column matrix holds */
   int height, width;            /* the image */
   int out_height, out_width;    /* kernel positions */
   int kernel[2], stride[2], padding[2];
@@ -815,7 +848,7 @@ conv_geometry (const AnoganLayer *layer, int channels,
     const AnoganShape *image, const AnoganShape *positions, int batch)
 {
   ConvGeometry g = {
-    .channels = channels, .batch = batch,
+    .channels = channels, .batch = batch, .first = 0, .count = batch,
     .height = image->dims[1], .width = image->dims[2],
     .out_height = positions->dims[1], .out_width = positions->dims[2],
     .kernel = { layer->kernel[0], layer->kernel[1] },
@@ -870,10 +903,11 @@ im2col (const ConvGeometry *g, const float *image, float *col)
       for (int kx = 0; kx < g->kernel[1]; kx++) {
         int x0 = kx - g->padding[1], xlo, xhi;
         float *row = col + (gsize) ((c * g->kernel[0] + ky) * g->kernel[1]
-            + kx) * g->batch * out_plane;
+            + kx) * g->count * out_plane;
         valid_positions (ow, g->width, x0, g->stride[1], &xlo, &xhi);
-        for (int n = 0; n < g->batch; n++) {
-          const float *plane = image + ((gsize) c * g->batch + n) * in_plane;
+        for (int n = 0; n < g->count; n++) {
+          const float *plane = image
+              + ((gsize) c * g->batch + g->first + n) * in_plane;
           float *dst = row + n * out_plane;
           for (int oy = 0; oy < g->out_height; oy++, dst += ow) {
             if (oy < ylo || oy >= yhi)
@@ -904,10 +938,11 @@ col2im (const ConvGeometry *g, const float *col, float *image)
       for (int kx = 0; kx < g->kernel[1]; kx++) {
         int x0 = kx - g->padding[1], xlo, xhi;
         const float *row = col + (gsize) ((c * g->kernel[0] + ky)
-            * g->kernel[1] + kx) * g->batch * out_plane;
+            * g->kernel[1] + kx) * g->count * out_plane;
         valid_positions (ow, g->width, x0, sx, &xlo, &xhi);
-        for (int n = 0; n < g->batch; n++) {
-          float *plane = image + ((gsize) c * g->batch + n) * in_plane;
+        for (int n = 0; n < g->count; n++) {
+          float *plane = image
+              + ((gsize) c * g->batch + g->first + n) * in_plane;
           for (int oy = ylo; oy < yhi; oy++) {
             const float *src = row + n * out_plane + (gsize) oy * ow + xlo;
             float *dst;
@@ -965,7 +1000,8 @@ bias_of (const AnoganLayer *layer, const AnoganLayerParams *params)
 }
 
 /* ---- Conv2d ----
- * Y[Cout][N*Ho*Wo] = W[Cout][Cin*kh*kw] . col[Cin*kh*kw][N*Ho*Wo] */
+ * Y[Cout][N*Ho*Wo] = W[Cout][Cin*kh*kw] . col[Cin*kh*kw][N*Ho*Wo], one
+ * chunk of samples (a block of columns) at a time. */
 
 static void
 conv2d_forward (const AnoganLayer *layer, const AnoganLayerParams *params,
@@ -973,22 +1009,33 @@ conv2d_forward (const AnoganLayer *layer, const AnoganLayerParams *params,
 {
   ConvGeometry g = conv_geometry (layer, layer->in_channels,
       &layer->in_shape, &layer->out_shape, run->batch);
+  const float *w = params->t[ANOGAN_PARAM_WEIGHT];
   int m = layer->out_channels;
-  int n = run->batch * g.out_height * g.out_width;
   int k = layer->in_channels * g.kernel[0] * g.kernel[1];
-  const float *col = x;
+  int positions = g.out_height * g.out_width;
+  int ld = run->batch * positions;
+  int chunk = chunk_samples (k, positions, run->batch);
 
-  if (!conv_is_pointwise (layer)) {
-    im2col (&g, x, run->scratch);
-    col = run->scratch;
+  fill_rows (y, bias_of (layer, params), m, ld);
+  if (conv_is_pointwise (layer)) {
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, ld, k, 1.0f,
+        w, k, x, ld, 1.0f, y, ld);
+    return;
   }
-  fill_rows (y, bias_of (layer, params), m, n);
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f,
-      params->t[ANOGAN_PARAM_WEIGHT], k, col, n, 1.0f, y, n);
+  for (g.first = 0; g.first < run->batch; g.first += chunk) {
+    int n;
+
+    g.count = MIN (chunk, run->batch - g.first);
+    n = g.count * positions;
+    im2col (&g, x, run->scratch);
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f,
+        w, k, run->scratch, n, 1.0f, y + (gsize) g.first * positions, ld);
+  }
 }
 
-/* dW += dY . col^T with col rebuilt from x; then dcol = W^T . dY, which
- * col2im folds back into dx.  The one scratch buffer serves both. */
+/* Per chunk: dW += dY . col^T with col rebuilt from x; then dcol = W^T .
+ * dY, which col2im folds back into dx.  The one scratch buffer serves
+ * both. */
 static void
 conv2d_backward (const AnoganLayer *layer, const AnoganLayerParams *params,
     AnoganLayerParams *grads, AnoganLayerRun *run, const float *x,
@@ -996,32 +1043,44 @@ conv2d_backward (const AnoganLayer *layer, const AnoganLayerParams *params,
 {
   ConvGeometry g = conv_geometry (layer, layer->in_channels,
       &layer->in_shape, &layer->out_shape, run->batch);
+  const float *w = params->t[ANOGAN_PARAM_WEIGHT];
   int m = layer->out_channels;
-  int n = run->batch * g.out_height * g.out_width;
   int k = layer->in_channels * g.kernel[0] * g.kernel[1];
-  gboolean pointwise = conv_is_pointwise (layer);
+  int positions = g.out_height * g.out_width;
+  int ld = run->batch * positions;
+  int chunk = chunk_samples (k, positions, run->batch);
   float *dw = grad_of (grads, ANOGAN_PARAM_WEIGHT);
   float *db = layer->bias ? grad_of (grads, ANOGAN_PARAM_BIAS) : NULL;
 
   if (db)
-    accumulate_row_sums (db, dy, m, n);
-  if (dw) {
-    const float *col = x;
-    if (!pointwise) {
-      im2col (&g, x, run->scratch);
-      col = run->scratch;
-    }
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, k, n, 1.0f,
-        dy, n, col, n, 1.0f, dw, k);
+    accumulate_row_sums (db, dy, m, ld);
+  if (conv_is_pointwise (layer)) {
+    if (dw)
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, k, ld, 1.0f,
+          dy, ld, x, ld, 1.0f, dw, k);
+    if (dx)
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, k, ld, m, 1.0f,
+          w, k, dy, ld, 0.0f, dx, ld);
+    return;
   }
-  if (dx) {
-    float *dcol = pointwise ? dx : run->scratch;
-    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, k, n, m, 1.0f,
-        params->t[ANOGAN_PARAM_WEIGHT], k, dy, n, 0.0f, dcol, n);
-    if (!pointwise) {
-      memset (dx, 0, anogan_shape_numel (&layer->in_shape) * run->batch
-          * sizeof *dx);
-      col2im (&g, dcol, dx);
+  if (dx)
+    memset (dx, 0, anogan_shape_numel (&layer->in_shape) * run->batch
+        * sizeof *dx);
+  for (g.first = 0; g.first < run->batch; g.first += chunk) {
+    const float *dy_chunk = dy + (gsize) g.first * positions;
+    int n;
+
+    g.count = MIN (chunk, run->batch - g.first);
+    n = g.count * positions;
+    if (dw) {
+      im2col (&g, x, run->scratch);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, k, n, 1.0f,
+          dy_chunk, ld, run->scratch, n, 1.0f, dw, k);
+    }
+    if (dx) {
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, k, n, m, 1.0f,
+          w, k, dy_chunk, ld, 0.0f, run->scratch, n);
+      col2im (&g, run->scratch, dx);
     }
   }
 }
@@ -1029,7 +1088,8 @@ conv2d_backward (const AnoganLayer *layer, const AnoganLayerParams *params,
 /* ---- ConvTranspose2d ----
  * The adjoint of a Conv2d from the output to the input geometry:
  * col[Cout*kh*kw][N*Hin*Win] = W^T . X, with W viewed as
- * [Cin][Cout*kh*kw], then col2im scatters col into Y. */
+ * [Cin][Cout*kh*kw], then col2im scatters col into Y; a chunk of samples
+ * at a time. */
 
 static void
 conv_transpose2d_forward (const AnoganLayer *layer,
@@ -1038,23 +1098,32 @@ conv_transpose2d_forward (const AnoganLayer *layer,
 {
   ConvGeometry g = conv_geometry (layer, layer->out_channels,
       &layer->out_shape, &layer->in_shape, run->batch);
+  const float *w = params->t[ANOGAN_PARAM_WEIGHT];
   int m = layer->out_channels * g.kernel[0] * g.kernel[1];
-  int n = run->batch * g.out_height * g.out_width;
   int k = layer->in_channels;
-  gsize out_len = (gsize) run->batch * plane_of (&layer->out_shape);
+  int positions = g.out_height * g.out_width;
+  int ld = run->batch * positions;
+  int chunk = chunk_samples (m, positions, run->batch);
 
-  fill_rows (y, bias_of (layer, params), layer->out_channels, out_len);
+  fill_rows (y, bias_of (layer, params), layer->out_channels,
+      (gsize) run->batch * plane_of (&layer->out_shape));
   if (conv_is_pointwise (layer)) {
-    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, m, n, k, 1.0f,
-        params->t[ANOGAN_PARAM_WEIGHT], m, x, n, 1.0f, y, n);
+    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, m, ld, k, 1.0f,
+        w, m, x, ld, 1.0f, y, ld);
     return;
   }
-  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, m, n, k, 1.0f,
-      params->t[ANOGAN_PARAM_WEIGHT], m, x, n, 0.0f, run->scratch, n);
-  col2im (&g, run->scratch, y);
+  for (g.first = 0; g.first < run->batch; g.first += chunk) {
+    int n;
+
+    g.count = MIN (chunk, run->batch - g.first);
+    n = g.count * positions;
+    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, m, n, k, 1.0f,
+        w, m, x + (gsize) g.first * positions, ld, 0.0f, run->scratch, n);
+    col2im (&g, run->scratch, y);
+  }
 }
 
-/* col = im2col(dY); dW += X . col^T; dX = W . col. */
+/* Per chunk: col = im2col(dY); dW += X . col^T; dX = W . col. */
 static void
 conv_transpose2d_backward (const AnoganLayer *layer,
     const AnoganLayerParams *params, AnoganLayerParams *grads,
@@ -1062,28 +1131,43 @@ conv_transpose2d_backward (const AnoganLayer *layer,
 {
   ConvGeometry g = conv_geometry (layer, layer->out_channels,
       &layer->out_shape, &layer->in_shape, run->batch);
+  const float *w = params->t[ANOGAN_PARAM_WEIGHT];
   int k = layer->out_channels * g.kernel[0] * g.kernel[1];
-  int n = run->batch * g.out_height * g.out_width;
   int m = layer->in_channels;
+  int positions = g.out_height * g.out_width;
+  int ld = run->batch * positions;
+  int chunk = chunk_samples (k, positions, run->batch);
   float *dw = grad_of (grads, ANOGAN_PARAM_WEIGHT);
   float *db = layer->bias ? grad_of (grads, ANOGAN_PARAM_BIAS) : NULL;
-  const float *col = dy;
 
   if (db)
     accumulate_row_sums (db, dy, layer->out_channels,
         (gsize) run->batch * plane_of (&layer->out_shape));
   if (!dw && !dx)
     return;
-  if (!conv_is_pointwise (layer)) {
-    im2col (&g, dy, run->scratch);
-    col = run->scratch;
+  if (conv_is_pointwise (layer)) {
+    if (dw)
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, k, ld, 1.0f,
+          x, ld, dy, ld, 1.0f, dw, k);
+    if (dx)
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, ld, k, 1.0f,
+          w, k, dy, ld, 0.0f, dx, ld);
+    return;
   }
-  if (dw)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, k, n, 1.0f,
-        x, n, col, n, 1.0f, dw, k);
-  if (dx)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f,
-        params->t[ANOGAN_PARAM_WEIGHT], k, col, n, 0.0f, dx, n);
+  for (g.first = 0; g.first < run->batch; g.first += chunk) {
+    gsize offset = (gsize) g.first * positions;
+    int n;
+
+    g.count = MIN (chunk, run->batch - g.first);
+    n = g.count * positions;
+    im2col (&g, dy, run->scratch);
+    if (dw)
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, k, n, 1.0f,
+          x + offset, ld, run->scratch, n, 1.0f, dw, k);
+    if (dx)
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f,
+          w, k, run->scratch, n, 0.0f, dx + offset, ld);
+  }
 }
 
 /* ---- Linear: Y[out][N] = W[out][in] . X[in][N] + b ---- */
