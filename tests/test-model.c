@@ -245,6 +245,19 @@ test_round_trip (Fixture *f, gconstpointer data)
       ==, "dcgan32");
   g_assert_cmpfloat (json_object_get_double_member (loaded->metadata,
           "lambda"), ==, 0.25);
+  g_assert_cmpfloat (json_object_get_double_member (loaded->metadata,
+          "threshold"), ==, 3.5);
+  /* Everything else in the description is as it was. */
+  g_assert_cmpuint (json_object_get_size (loaded->metadata), ==,
+      json_object_get_size (model->metadata));
+  g_autoptr (GList) keys = json_object_get_members (model->metadata);
+  for (GList *l = keys; l != NULL; l = l->next) {
+    if (strcmp (l->data, "lambda") == 0 || strcmp (l->data, "threshold") == 0)
+      continue;
+    g_assert_true (json_node_equal (json_object_get_member (model->metadata,
+                l->data), json_object_get_member (loaded->metadata,
+                l->data)));
+  }
 
   /* The writer aligns the data, so the weights stay in the mapping. */
   assert_mapped (loaded);
@@ -843,6 +856,8 @@ static const DescriptionCase description_cases[] = {
       "bad argument 'mode'"},
   {"upsample-fraction", vector_json, "generator", 4, "scale_factor", "1.5",
       "bad argument 'scale_factor'"},
+  {"upsample-huge", vector_json, "generator", 4, "scale_factor", "65536",
+      "generator layer 4 (Upsample): output of more than 268435456 values"},
   {"upsample-size", vector_json, "generator", 4, "size", "[8,8]",
       "bad argument 'size'"},
   {"zero-pad", vector_json, "generator", 5, "padding", "[1,1,1]",
