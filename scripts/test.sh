@@ -4,6 +4,7 @@
 # suite in both.  Usage: bash scripts/test.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh || exit 1
 
 status=0
 passed=0
