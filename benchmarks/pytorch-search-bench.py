@@ -22,10 +22,12 @@
 #       --batch 16 --threads 2 --seconds 4
 
 import argparse
+import ctypes
 import json
 import math
 import os
 import platform
+import statistics
 import sys
 import time
 
@@ -34,6 +36,12 @@ from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARCH_DIR = os.path.join(os.path.dirname(HERE), "models", "arch")
+
+# With --iterations 0, a search lasts about this share of --seconds, so
+# that the timing takes several runs and their median means something.
+RUNS_PER_TIMING = 8
+AUTO_MIN_ITERATIONS = 5
+AUTO_MAX_ITERATIONS = 500
 
 # Keys of our layer descriptions that are not PyTorch keyword arguments.
 NOT_KWARGS = {"type"}
@@ -134,6 +142,33 @@ class Search:
         return scores
 
 
+def openblas_info():
+    """The OpenBLAS that torch's BLAS calls reach, if it is OpenBLAS: its
+    kernel and how many threads of its own it runs beside torch's."""
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_config.restype = ctypes.c_char_p
+        return {
+            "openblas_config": lib.openblas_get_config().decode(),
+            "openblas_threads": lib.openblas_get_num_threads(),
+        }
+    except (OSError, AttributeError):
+        return {}
+
+
+def cpu_capability():
+    """The vector extensions torch's own kernels were dispatched to."""
+    for line in torch.__config__.show().splitlines():
+        if "CPU capability usage:" in line:
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def set_openblas_threads(n):
+    lib = ctypes.CDLL("libopenblas.so.0")
+    lib.openblas_set_num_threads(n)
+
+
 def backend_info():
     info = {
         "torch_version": torch.__version__,
@@ -144,10 +179,9 @@ def backend_info():
         "mkldnn_enabled": bool(torch.backends.mkldnn.enabled),
         "mkl_available": torch.backends.mkl.is_available(),
         "openmp_available": torch.backends.openmp.is_available(),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability()
-        if hasattr(torch.backends, "cpu") else "unknown",
-        "flush_denormal": False,
+        "cpu_capability": cpu_capability(),
     }
+    info.update(openblas_info())
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS",
                 "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         if var in os.environ:
@@ -184,10 +218,14 @@ def parse_args(argv):
                    help="how long to time, after a warm-up (default: 4)")
     p.add_argument("--iterations", type=int, default=0,
                    help="Adam steps per search; 0 picks a count that makes "
-                        "a search last about a quarter of --seconds "
+                        "a search last about an eighth of --seconds "
                         "(default: 0)")
     p.add_argument("--lr", type=positive_float, default=0.01,
                    help="Adam's learning rate (default: 0.01)")
+    p.add_argument("--openblas-threads", type=positive_int, default=None,
+                   help="threads of OpenBLAS, which torch calls for GEMMs "
+                        "oneDNN does not do (default: OpenBLAS's own choice;"
+                        " 1 avoids its threads competing with torch's)")
     p.add_argument("--no-mkldnn", action="store_true",
                    help="disable oneDNN (torch.backends.mkldnn.enabled)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
@@ -200,12 +238,16 @@ def parse_args(argv):
 
 
 def auto_iterations(search, x, seconds, generator):
-    """Steps that make one search of the batch last about seconds/4,
-    as anogan-bench chooses them."""
+    """Steps that make one search of the batch last about
+    seconds/RUNS_PER_TIMING, as anogan-bench chooses them."""
+    probe_steps = 1
+    search.run(x, probe_steps, generator)
     start = time.perf_counter()
-    search.run(x, 2, generator)
-    per_step = (time.perf_counter() - start) / 3.0  # 2 steps + final eval
-    return max(5, min(500, int(round(seconds / 4.0 / per_step))))
+    search.run(x, probe_steps, generator)
+    # f(x) and the final evaluation cost about one more step.
+    per_step = (time.perf_counter() - start) / (probe_steps + 1)
+    steps = int(round(seconds / RUNS_PER_TIMING / per_step))
+    return max(AUTO_MIN_ITERATIONS, min(AUTO_MAX_ITERATIONS, steps))
 
 
 def main(argv):
@@ -214,6 +256,8 @@ def main(argv):
     torch.set_num_threads(args.threads)
     if args.no_mkldnn:
         torch.backends.mkldnn.enabled = False
+    if args.openblas_threads:
+        set_openblas_threads(args.openblas_threads)
     if torch.get_num_threads() != args.threads:
         sys.exit("torch runs %d threads, not the %d asked for"
                  % (torch.get_num_threads(), args.threads))
@@ -226,35 +270,34 @@ def main(argv):
     # Warm-up: first calls choose kernels and allocate.
     iterations = args.iterations or auto_iterations(search, x, args.seconds,
                                                     gen)
-    search.run(x, min(iterations, 5), gen)
+    search.run(x, min(iterations, AUTO_MIN_ITERATIONS), gen)
 
-    runs = 0
-    start = time.perf_counter()
-    while True:
+    run_times = []
+    while sum(run_times) < args.seconds:
+        start = time.perf_counter()
         scores = search.run(x, iterations, gen)
-        runs += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= args.seconds:
-            break
+        run_times.append(time.perf_counter() - start)
     if not torch.isfinite(scores).all():
         sys.exit("the search produced non-finite scores")
 
-    patch_iterations = runs * args.batch * iterations
+    per_run = args.batch * iterations
+    median_run = statistics.median(run_times)
     result = {
         "engine": "pytorch",
         "arch": arch["name"],
         "batch": args.batch,
         "threads": args.threads,
+        "patches": args.batch,
         "iterations": iterations,
-        "runs": runs,
-        "seconds": elapsed,
-        "patch_iterations": patch_iterations,
-        "patch_iterations_per_second": patch_iterations / elapsed,
+        "runs": len(run_times),
+        "seconds": sum(run_times),
+        "median_run_seconds": median_run,
+        "patch_iterations_per_second": per_run / median_run,
+        "mean_patch_iterations_per_second":
+            per_run * len(run_times) / sum(run_times),
         "mean_score": float(scores.mean()),
     }
     result.update(backend_info())
-    if args.no_mkldnn:
-        result["mkldnn_enabled"] = False
 
     if args.json:
         print(json.dumps(result))
