@@ -252,26 +252,54 @@ check_kernel_geometry (const AnoganLayer *layer, GError **error)
   return TRUE;
 }
 
+/* Far beyond any real model, and small enough that every size computed
+ * from them fits in 64 bits and every per-sample buffer in an int. */
+#define MAX_EXTENT (1 << 20)
+#define MAX_SAMPLE_FLOATS (1 << 28)
+
+static gboolean
+check_hyper_parameters (const AnoganLayer *layer, GError **error)
+{
+  const int values[] = {
+    layer->in_channels, layer->out_channels, layer->kernel[0],
+    layer->kernel[1], layer->stride[0], layer->stride[1], layer->padding[0],
+    layer->padding[1], layer->output_padding[0], layer->output_padding[1],
+    layer->scale_factor, layer->pad[0], layer->pad[1], layer->pad[2],
+    layer->pad[3],
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (values); i++)
+    if (values[i] > MAX_EXTENT)
+      return fail (error, layer, "has a size of %d, larger than %d",
+          values[i], MAX_EXTENT);
+  return TRUE;
+}
+
+/* Sizes are computed in 64 bits and must come back within MAX_EXTENT:
+ * a crafted model file must not overflow an int on its way to an error. */
 static gboolean
 check_output_size (const AnoganLayer *layer, const AnoganShape *in,
-    int out_h, int out_w, GError **error)
+    gint64 out_h, gint64 out_w, GError **error)
 {
   char *got;
 
-  if (out_h >= 1 && out_w >= 1)
+  if (out_h >= 1 && out_w >= 1 && out_h <= MAX_EXTENT && out_w <= MAX_EXTENT)
     return TRUE;
   got = anogan_shape_to_string (in);
-  fail (error, layer, "would make an empty %dx%d output from %s", out_h,
-      out_w, got);
+  if (out_h < 1 || out_w < 1)
+    fail (error, layer, "would make an empty output from %s", got);
+  else
+    fail (error, layer, "would make a %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+        " output from %s, larger than %d", out_h, out_w, got, MAX_EXTENT);
   g_free (got);
   return FALSE;
 }
 
 /* Kernel positions along one axis: floor((in + 2p - k) / s) + 1. */
-static int
+static gint64
 conv_out_size (int in, int kernel, int stride, int padding)
 {
-  int span = in + 2 * padding - kernel;
+  gint64 span = (gint64) in + 2 * (gint64) padding - kernel;
   return span < 0 ? 0 : span / stride + 1;
 }
 
@@ -279,7 +307,7 @@ static gboolean
 conv2d_out (const AnoganLayer *layer, const AnoganShape *in,
     AnoganShape *out, GError **error)
 {
-  int h, w;
+  gint64 h, w;
 
   if (!check_positive (layer, "in_channels", layer->in_channels, error)
       || !check_positive (layer, "out_channels", layer->out_channels, error)
@@ -293,7 +321,7 @@ conv2d_out (const AnoganLayer *layer, const AnoganShape *in,
       layer->padding[1]);
   if (!check_output_size (layer, in, h, w, error))
     return FALSE;
-  *out = shape_image (layer->out_channels, h, w);
+  *out = shape_image (layer->out_channels, (int) h, (int) w);
   return TRUE;
 }
 
@@ -301,7 +329,7 @@ static gboolean
 conv_transpose2d_out (const AnoganLayer *layer, const AnoganShape *in,
     AnoganShape *out, GError **error)
 {
-  int size[2];
+  gint64 size[2];
 
   if (!check_positive (layer, "in_channels", layer->in_channels, error)
       || !check_positive (layer, "out_channels", layer->out_channels, error)
@@ -317,13 +345,13 @@ conv_transpose2d_out (const AnoganLayer *layer, const AnoganShape *in,
       return fail (error, layer,
           "needs an output_padding in [0, stride %d), not %d",
           layer->stride[d], layer->output_padding[d]);
-    size[d] = (in->dims[1 + d] - 1) * layer->stride[d]
-        - 2 * layer->padding[d] + layer->kernel[d]
+    size[d] = (gint64) (in->dims[1 + d] - 1) * layer->stride[d]
+        - 2 * (gint64) layer->padding[d] + layer->kernel[d]
         + layer->output_padding[d];
   }
   if (!check_output_size (layer, in, size[0], size[1], error))
     return FALSE;
-  *out = shape_image (layer->out_channels, size[0], size[1]);
+  *out = shape_image (layer->out_channels, (int) size[0], (int) size[1]);
   return TRUE;
 }
 
@@ -366,8 +394,9 @@ upsample_out (const AnoganLayer *layer, const AnoganShape *in,
   if (!check_positive (layer, "an integer scale_factor", s, error)
       || !check_rank (layer, in, 3, error))
     return FALSE;
-  if (in->dims[1] > G_MAXINT / s || in->dims[2] > G_MAXINT / s)
-    return fail (error, layer, "scale_factor %d is too large", s);
+  if (!check_output_size (layer, in, (gint64) in->dims[1] * s,
+          (gint64) in->dims[2] * s, error))
+    return FALSE;
   *out = shape_image (in->dims[0], in->dims[1] * s, in->dims[2] * s);
   return TRUE;
 }
@@ -384,6 +413,10 @@ zero_pad2d_out (const AnoganLayer *layer, const AnoganShape *in,
     if (layer->pad[i] < 0)
       return fail (error, layer, "needs a %s padding >= 0, not %d", side[i],
           layer->pad[i]);
+  if (!check_output_size (layer, in,
+          (gint64) in->dims[1] + layer->pad[2] + layer->pad[3],
+          (gint64) in->dims[2] + layer->pad[0] + layer->pad[1], error))
+    return FALSE;
   *out = shape_image (in->dims[0], in->dims[1] + layer->pad[2]
       + layer->pad[3], in->dims[2] + layer->pad[0] + layer->pad[1]);
   return TRUE;
@@ -441,8 +474,8 @@ check_input_shape (const AnoganLayer *layer, const AnoganShape *in,
   if (in->rank == 1 || in->rank == 3) {
     gboolean sizes_ok = TRUE;
     for (int d = 0; d < in->rank; d++)
-      sizes_ok = sizes_ok && in->dims[d] >= 1;
-    if (sizes_ok)
+      sizes_ok = sizes_ok && in->dims[d] >= 1 && in->dims[d] <= MAX_EXTENT;
+    if (sizes_ok && anogan_shape_numel (in) <= MAX_SAMPLE_FLOATS)
       return TRUE;
   }
   got = anogan_shape_to_string (in);
@@ -470,7 +503,8 @@ anogan_layer_set_input (AnoganLayer *layer, const AnoganShape *in,
   AnoganShape input = *in, out = { 0, { 1, 1, 1 } };
   gboolean ok;
 
-  if (!check_input_shape (layer, in, error))
+  if (!check_input_shape (layer, in, error)
+      || !check_hyper_parameters (layer, error))
     return FALSE;
   for (int d = input.rank; d < 3; d++)
     input.dims[d] = 1;
@@ -519,6 +553,9 @@ anogan_layer_set_input (AnoganLayer *layer, const AnoganShape *in,
   }
   if (!ok)
     return FALSE;
+  if (anogan_shape_numel (&out) > MAX_SAMPLE_FLOATS)
+    return fail (error, layer, "would make an output of more than %d values"
+        " a sample", MAX_SAMPLE_FLOATS);
   layer->in_shape = input;
   layer->out_shape = out;
   return TRUE;

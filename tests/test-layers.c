@@ -1215,6 +1215,23 @@ test_set_input_rejects (void)
   expect_rejected ("ConvTranspose2d channels", convt, image_shape (8, 4, 4),
       "3 input channels");
 
+  /* Sizes a crafted file might hold: refused, never overflowed. */
+  l = convt;
+  l.stride[0] = l.stride[1] = 65536;
+  l.kernel[0] = l.kernel[1] = 65536;
+  expect_rejected ("ConvTranspose2d too large", l, image_shape (3, 65535, 2),
+      "larger than");
+  l = convt;
+  l.stride[0] = G_MAXINT;
+  expect_rejected ("huge stride", l, image_shape (3, 4, 4), "larger than");
+  expect_rejected ("Upsample too large", upsample_layer (65536),
+      image_shape (1, 32, 32), "larger than");
+  expect_rejected ("ZeroPad2d too large",
+      zero_pad_layer (1 << 20, 1 << 20, 0, 0), image_shape (1, 4, 4),
+      "larger than");
+  expect_rejected ("input too large", simple_layer (ANOGAN_LAYER_FLATTEN),
+      image_shape (4096, 4096, 4096), "cannot take");
+
   expect_rejected ("Linear features", linear_layer (5, 2, TRUE),
       feature_shape (4), "5 input features");
   expect_rejected ("Linear on an image", linear_layer (5, 2, TRUE),

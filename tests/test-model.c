@@ -857,7 +857,7 @@ static const DescriptionCase description_cases[] = {
   {"upsample-fraction", vector_json, "generator", 4, "scale_factor", "1.5",
       "bad argument 'scale_factor'"},
   {"upsample-huge", vector_json, "generator", 4, "scale_factor", "65536",
-      "generator layer 4 (Upsample): output of more than 268435456 values"},
+      "generator layer 4 (Upsample): Upsample would make a"},
   {"upsample-size", vector_json, "generator", 4, "size", "[8,8]",
       "bad argument 'size'"},
   {"zero-pad", vector_json, "generator", 5, "padding", "[1,1,1]",
