@@ -140,8 +140,9 @@ struct _AnoganNetWorkspace {
   int max_batch;
   AnoganNetFlags flags;
 
-  float *block;                 /* the one allocation behind all buffers */
-  gsize n_floats;
+  float *block;                 /* the one allocation behind the buffers
+                                 * below, unless transient ones are lent */
+  gsize n_floats;               /* floats this workspace uses */
 
   float **activation;           /* output of each layer; in-place layers
                                  * share their input's buffer */
@@ -168,6 +169,45 @@ runs_in_place (const AnoganNet *net, int i, AnoganNetFlags flags)
       && !anogan_layer_backward_reads_output (&net->layers[i - 1], training);
 }
 
+/* The largest activation (or input) of a batch, which sizes the gradient
+ * buffers, and the largest scratch any layer needs. */
+static void
+plan_transient (const AnoganNet *net, int n_layers, int max_batch,
+    gsize *largest, gsize *scratch)
+{
+  *largest = anogan_shape_numel (&net->input_shape) * max_batch;
+  *scratch = 0;
+  for (int i = 0; i < n_layers; i++) {
+    const AnoganLayer *layer = &net->layers[i];
+
+    *largest = MAX (*largest,
+        anogan_shape_numel (&layer->out_shape) * max_batch);
+    *scratch = MAX (*scratch, anogan_layer_scratch_floats (layer, max_batch));
+  }
+}
+
+/**
+ * anogan_net_workspace_transient_floats:
+ * @net: a network with its input set
+ * @n_layers: run the first @n_layers layers
+ * @max_batch: the most samples a call will carry
+ *
+ * The buffers a pass needs only while it runs (gradients on their way
+ * back, im2col scratch) can be shared by workspaces that never run at the
+ * same time, such as G's and D's in one search worker.
+ *
+ * Returns: the floats of such transient buffers a workspace needs
+ */
+gsize
+anogan_net_workspace_transient_floats (const AnoganNet *net, int n_layers,
+    int max_batch)
+{
+  gsize largest, scratch;
+
+  plan_transient (net, n_layers, max_batch, &largest, &scratch);
+  return 2 * largest + scratch;
+}
+
 /**
  * anogan_net_workspace_new:
  * @net: a network with its input set
@@ -185,10 +225,34 @@ AnoganNetWorkspace *
 anogan_net_workspace_new (const AnoganNet *net, int n_layers, int max_batch,
     AnoganNetFlags flags)
 {
+  return anogan_net_workspace_new_lent (net, n_layers, max_batch, flags,
+      NULL);
+}
+
+/**
+ * anogan_net_workspace_new_lent:
+ * @net: a network with its input set
+ * @n_layers: run the first @n_layers layers (D[:K+1] is K+1)
+ * @max_batch: the most samples a call will carry
+ * @flags: what the workspace must support
+ * @transient: (nullable): at least anogan_net_workspace_transient_floats()
+ *   floats that the workspace may use during each call and that outlive
+ *   it, or %NULL to allocate its own
+ *
+ * Like anogan_net_workspace_new(), with the transient buffers lent by the
+ * caller, so that workspaces that take turns can share them.
+ *
+ * Returns: (transfer full): the workspace
+ */
+AnoganNetWorkspace *
+anogan_net_workspace_new_lent (const AnoganNet *net, int n_layers,
+    int max_batch, AnoganNetFlags flags, float *transient)
+{
   gboolean training = (flags & ANOGAN_NET_TRAINING) != 0;
   AnoganNetWorkspace *ws;
-  gsize largest, scratch = 0, total;
+  gsize largest, scratch, total;
   gsize *act_offset, *state_offset;
+  float *grads;
 
   g_return_val_if_fail (n_layers >= 1 && n_layers <= net->n_layers, NULL);
   g_return_val_if_fail (max_batch >= 1, NULL);
@@ -203,14 +267,12 @@ anogan_net_workspace_new (const AnoganNet *net, int n_layers, int max_batch,
   state_offset = g_new0 (gsize, n_layers);
 
   /* Offsets first, pointers once the one block exists. */
-  largest = anogan_shape_numel (&net->input_shape) * max_batch;
+  plan_transient (net, n_layers, max_batch, &largest, &scratch);
   total = 0;
   for (int i = 0; i < n_layers; i++) {
     const AnoganLayer *layer = &net->layers[i];
     gsize out = anogan_shape_numel (&layer->out_shape) * max_batch;
 
-    largest = MAX (largest, out);
-    scratch = MAX (scratch, anogan_layer_scratch_floats (layer, max_batch));
     if (runs_in_place (net, i, flags)) {
       act_offset[i] = act_offset[i - 1];
     } else {
@@ -220,15 +282,16 @@ anogan_net_workspace_new (const AnoganNet *net, int n_layers, int max_batch,
     state_offset[i] = total;
     total += anogan_layer_state_floats (layer, max_batch, training);
   }
-  ws->n_floats = total + 2 * largest + scratch;
+  ws->n_floats = total + (transient ? 0 : 2 * largest + scratch);
   ws->block = g_new (float, MAX (ws->n_floats, 1));
 
   for (int i = 0; i < n_layers; i++) {
     ws->activation[i] = ws->block + act_offset[i];
     ws->state[i] = ws->block + state_offset[i];
   }
-  ws->grad[0] = ws->block + total;
-  ws->grad[1] = ws->grad[0] + largest;
+  grads = transient ? transient : ws->block + total;
+  ws->grad[0] = grads;
+  ws->grad[1] = grads + largest;
   ws->scratch = ws->grad[1] + largest;
   ws->run.training = training;
   ws->run.scratch = ws->scratch;
@@ -257,7 +320,7 @@ anogan_net_workspace_free (AnoganNetWorkspace *ws)
  * anogan_net_workspace_bytes:
  * @ws: a workspace
  *
- * Returns: the size of its buffers in bytes
+ * Returns: the size of its buffers in bytes, lent ones not counted
  */
 gsize
 anogan_net_workspace_bytes (const AnoganNetWorkspace *ws)

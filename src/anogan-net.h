@@ -67,6 +67,10 @@ typedef enum {
 
 AnoganNetWorkspace *anogan_net_workspace_new (const AnoganNet *net,
     int n_layers, int max_batch, AnoganNetFlags flags);
+gsize anogan_net_workspace_transient_floats (const AnoganNet *net,
+    int n_layers, int max_batch);
+AnoganNetWorkspace *anogan_net_workspace_new_lent (const AnoganNet *net,
+    int n_layers, int max_batch, AnoganNetFlags flags, float *transient);
 void anogan_net_workspace_free (AnoganNetWorkspace *ws);
 gsize anogan_net_workspace_bytes (const AnoganNetWorkspace *ws);
 

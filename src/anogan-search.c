@@ -34,7 +34,6 @@ typedef struct {
   float *z, *dz, *adam_m, *adam_v;      /* [nz][B] */
   float *x;                     /* [C][B][H][W] */
   float *grad_gz;               /* [C][B][H][W] */
-  float *grad_from_d;           /* [C][B][H][W] */
   float *f_x;                   /* [F][B]... features of x */
   float *grad_f;                /* same shape as f_x */
   double *residual, *discrimination;    /* [B] */
@@ -172,14 +171,15 @@ static void
 worker_init (Worker *w, AnoganSearch *s, int batch)
 {
   const AnoganModel *m = s->model;
+  const AnoganNet *g = &m->generator, *d = &m->discriminator;
   gsize nz = m->nz, pix = s->n_pixels, feat = s->n_features, n = batch;
-  gsize floats = 4 * nz * n + 3 * pix * n + 2 * feat * n;
+  /* G and D take turns, so their transient buffers are one. */
+  gsize transient = MAX (
+      anogan_net_workspace_transient_floats (g, g->n_layers, batch),
+      anogan_net_workspace_transient_floats (d, s->d_layers, batch));
+  gsize floats = 4 * nz * n + 2 * pix * n + 2 * feat * n + transient;
   float *p;
 
-  w->g_ws = anogan_net_workspace_new (&m->generator, m->generator.n_layers,
-      batch, ANOGAN_NET_INFERENCE);
-  w->d_ws = anogan_net_workspace_new (&m->discriminator, s->d_layers, batch,
-      ANOGAN_NET_INFERENCE);
   w->block = p = g_new0 (float, floats);
   w->z = p, p += nz * n;
   w->dz = p, p += nz * n;
@@ -187,9 +187,12 @@ worker_init (Worker *w, AnoganSearch *s, int batch)
   w->adam_v = p, p += nz * n;
   w->x = p, p += pix * n;
   w->grad_gz = p, p += pix * n;
-  w->grad_from_d = p, p += pix * n;
   w->f_x = p, p += feat * n;
-  w->grad_f = p;
+  w->grad_f = p, p += feat * n;
+  w->g_ws = anogan_net_workspace_new_lent (g, g->n_layers, batch,
+      ANOGAN_NET_INFERENCE, p);
+  w->d_ws = anogan_net_workspace_new_lent (d, s->d_layers, batch,
+      ANOGAN_NET_INFERENCE, p);
   w->residual = g_new0 (double, n);
   w->discrimination = g_new0 (double, n);
   w->best_loss = g_new0 (double, n);
@@ -223,71 +226,78 @@ sign_of (float t)
   return (float) ((t > 0.0f) - (t < 0.0f));
 }
 
+/* Σ|f(x) - f(G(z))| per patch, and its gradient λ·sign(f(G(z)) - f(x)). */
+static void
+discrimination_part (AnoganSearch *s, Worker *w, int n, const float *f_gz)
+{
+  for (int b = 0; b < n; b++)
+    w->discrimination[b] = 0.0;
+  /* Channel-major: [F][n][plane]. */
+  for (int c = 0; c < s->f_channels; c++) {
+    for (int b = 0; b < n; b++) {
+      gsize base = ((gsize) c * n + b) * s->f_plane;
+      double sum = 0.0;
+
+      for (gsize i = 0; i < s->f_plane; i++) {
+        float d = f_gz[base + i] - w->f_x[base + i];
+        sum += fabsf (d);
+        w->grad_f[base + i] = s->lambda * sign_of (d);
+      }
+      w->discrimination[b] += sum;
+    }
+  }
+}
+
+/* Σ|x - G(z)| (or Σ(x - G(z))²) per patch; with @add_gradient its
+ * gradient, times 1-λ, is added to w->grad_gz. */
+static void
+residual_part (AnoganSearch *s, Worker *w, int n, const float *gz,
+    gboolean add_gradient)
+{
+  const float weight = 1.0f - s->lambda;
+  const gboolean l1 = s->options.loss == ANOGAN_LOSS_L1;
+
+  for (int b = 0; b < n; b++)
+    w->residual[b] = 0.0;
+  for (int c = 0; c < s->channels; c++) {
+    for (int b = 0; b < n; b++) {
+      gsize base = ((gsize) c * n + b) * s->plane;
+      const float *g = gz + base, *x = w->x + base;
+      float *dg = w->grad_gz + base;
+      double sum = 0.0;
+
+      for (gsize i = 0; i < s->plane; i++) {
+        float d = g[i] - x[i];
+
+        sum += l1 ? fabsf (d) : (double) d * d;
+        if (add_gradient)
+          dg[i] += weight * (l1 ? sign_of (d) : 2.0f * d);
+      }
+      w->residual[b] += sum;
+    }
+  }
+}
+
 /* Losses of every patch at the current z, and with @with_gradient their
  * gradient with respect to z in w->dz.  Returns G(z), channel-major. */
 static const float *
 evaluate (AnoganSearch *s, Worker *w, int n, gboolean with_gradient)
 {
   const AnoganModel *m = s->model;
-  const float lambda = s->lambda;
-  const gsize pix_plane = s->plane, feat_plane = s->f_plane;
   const float *gz, *f_gz;
 
   gz = anogan_net_forward (&m->generator, w->g_ws, n, w->z);
   f_gz = anogan_net_forward (&m->discriminator, w->d_ws, n, gz);
-
-  for (int b = 0; b < n; b++)
-    w->residual[b] = w->discrimination[b] = 0.0;
-
-  /* Residual part, per patch; channel-major: [C][n][H·W]. */
-  for (int c = 0; c < s->channels; c++) {
-    for (int b = 0; b < n; b++) {
-      gsize base = ((gsize) c * n + b) * pix_plane;
-      const float *g = gz + base, *x = w->x + base;
-      float *dg = w->grad_gz + base;
-      double sum = 0.0;
-
-      if (s->options.loss == ANOGAN_LOSS_L1) {
-        for (gsize i = 0; i < pix_plane; i++) {
-          float d = g[i] - x[i];
-          sum += fabsf (d);
-          dg[i] = (1.0f - lambda) * sign_of (d);
-        }
-      } else {
-        for (gsize i = 0; i < pix_plane; i++) {
-          float d = g[i] - x[i];
-          sum += (double) d * d;
-          dg[i] = (1.0f - lambda) * 2.0f * d;
-        }
-      }
-      w->residual[b] += sum;
-    }
-  }
-
-  /* Discrimination part: Σ|f(x) - f(G(z))|. */
-  for (int c = 0; c < s->f_channels; c++) {
-    for (int b = 0; b < n; b++) {
-      gsize base = ((gsize) c * n + b) * feat_plane;
-      double sum = 0.0;
-
-      for (gsize i = 0; i < feat_plane; i++) {
-        float d = f_gz[base + i] - w->f_x[base + i];
-        sum += fabsf (d);
-        w->grad_f[base + i] = lambda * sign_of (d);
-      }
-      w->discrimination[b] += sum;
-    }
-  }
-
+  discrimination_part (s, w, n, f_gz);
   if (with_gradient) {
-    gsize total = (gsize) s->n_pixels * n;
-
-    anogan_net_backward (&m->discriminator, w->d_ws, w->grad_f,
-        w->grad_from_d, NULL);
-    for (gsize i = 0; i < total; i++)
-      w->grad_gz[i] += w->grad_from_d[i];
-    anogan_net_backward (&m->generator, w->g_ws, w->grad_gz, w->dz, NULL);
+    /* D's backward writes d(discrimination)/dG(z); the residual's
+     * gradient is added on top, then G takes it back to z. */
+    anogan_net_backward (&m->discriminator, w->d_ws, w->grad_f, w->grad_gz,
+        NULL);
   }
+  residual_part (s, w, n, gz, with_gradient);
+  if (with_gradient)
+    anogan_net_backward (&m->generator, w->g_ws, w->grad_gz, w->dz, NULL);
   return gz;
 }
 
