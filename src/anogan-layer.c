@@ -11,6 +11,7 @@
  * anogan_layer_state_floats().
  */
 #include "anogan-layer.h"
+#include "anogan-random.h"
 
 #include <cblas.h>
 #include <gio/gio.h>
@@ -1496,16 +1497,6 @@ activation_backward (const AnoganLayer *layer, const float *x,
 
 /* ---- Dropout ---- */
 
-/* splitmix64: cheap, and the same sequence on every platform. */
-static guint64
-next_random (guint64 *state)
-{
-  guint64 z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 /* Training: each element kept with probability 1 - p and scaled by
  * 1 / (1 - p) so that the expectation is unchanged; the mask (0 or the
  * scale) stays in the state for the backward. */
@@ -1523,7 +1514,7 @@ dropout_forward (const AnoganLayer *layer, AnoganLayerRun *run,
     return;
   }
   for (gsize i = 0; i < count; i++) {
-    float u = (float) (next_random (&run->rng) >> 40) * (1.0f / 16777216.0f);
+    float u = (float) (anogan_random_next (&run->rng) >> 40) * (1.0f / 16777216.0f);
     mask[i] = u >= p ? scale : 0.0f;
     y[i] = x[i] * mask[i];
   }

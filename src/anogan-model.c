@@ -11,6 +11,7 @@
  */
 #include "anogan-model.h"
 #include "anogan-safetensors.h"
+#include "anogan-random.h"
 #include "anogan-arch-resources.h"
 
 #include <gio/gio.h>
@@ -1159,15 +1160,6 @@ typedef struct {
   double spare;
 } Gaussian;
 
-static guint64
-splitmix64 (guint64 *state)
-{
-  guint64 z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 static double
 gaussian_next (Gaussian *g)
 {
@@ -1176,8 +1168,8 @@ gaussian_next (Gaussian *g)
     return g->spare;
   }
   /* u1 in (0, 1] keeps the logarithm finite. */
-  double u1 = ((splitmix64 (&g->state) >> 11) + 1) * 0x1.0p-53;
-  double u2 = (splitmix64 (&g->state) >> 11) * 0x1.0p-53;
+  double u1 = ((anogan_random_next (&g->state) >> 11) + 1) * 0x1.0p-53;
+  double u2 = anogan_random_uniform (&g->state);
   double r = sqrt (-2.0 * log (u1));
   g->spare = r * sin (2.0 * G_PI * u2);
   g->has_spare = TRUE;

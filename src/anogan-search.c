@@ -16,6 +16,7 @@
  * depend on how many workers share the work.
  */
 #include "anogan-search.h"
+#include "anogan-random.h"
 
 #include <cblas.h>
 #include <gio/gio.h>
@@ -129,22 +130,6 @@ check_options (const AnoganSearchOptions *o, GError **error)
 /* Random starts: splitmix64 seeded by (seed, patch), so a patch starts at
  * the same z whichever batch or thread it lands in. */
 
-static guint64
-splitmix64 (guint64 *state)
-{
-  guint64 z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static double
-uniform01 (guint64 *state)
-{
-  /* 53 random bits, never exactly 0 so that log() below is finite. */
-  return ((splitmix64 (state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
 static void
 draw_start (AnoganZInit init, guint64 seed, int patch, float *z, int nz,
     int stride)
@@ -154,13 +139,10 @@ draw_start (AnoganZInit init, guint64 seed, int patch, float *z, int nz,
   for (int i = 0; i < nz; i++) {
     double v = 0.0;
 
-    if (init == ANOGAN_Z_NORMAL) {
-      /* Box-Muller, one value per pair of uniforms: simple and exact. */
-      double u1 = uniform01 (&state), u2 = uniform01 (&state);
-      v = sqrt (-2.0 * log (u1)) * cos (2.0 * G_PI * u2);
-    } else if (init == ANOGAN_Z_UNIFORM) {
-      v = 2.0 * uniform01 (&state) - 1.0;
-    }
+    if (init == ANOGAN_Z_NORMAL)
+      v = anogan_random_normal (&state);
+    else if (init == ANOGAN_Z_UNIFORM)
+      v = 2.0 * anogan_random_uniform (&state) - 1.0;
     z[(gsize) i * stride] = (float) v;
   }
 }
