@@ -6,9 +6,14 @@
 #
 # Builds anogan-bench in release mode, then for each architecture sweeps
 # the batch size on both sides at the same thread count, picks each side's
-# best batch and prints a Markdown table.  PyTorch runs twice per point:
-# as installed, and with OpenBLAS held to one thread (its own threads
-# otherwise compete with torch's OpenMP threads); its better run counts.
+# best batch and prints a Markdown table.
+#
+# PyTorch runs with OpenBLAS held to one thread: torch calls OpenBLAS for
+# the GEMMs that oneDNN does not do (transposed convolutions and their
+# gradients), and as installed OpenBLAS starts threads of its own that
+# fight torch's OpenMP threads for the same cores, which makes PyTorch
+# several times slower.  TORCH_VARIANTS="openblas1 default" measures the
+# as-installed setting too; the best variant of each point counts.
 #
 # Settings, from the environment:
 #   ARCHS      architectures (default: "dcgan32 dcgan64")
@@ -18,9 +23,11 @@
 #   BUILD_DIR  build directory (default: build-bench in the source tree)
 #   RESULTS    file for the raw JSON lines (default: BUILD_DIR/benchmarks.jsonl)
 #   PYTHON     interpreter with torch (default: /usr/bin/python3)
+#   TORCH_VARIANTS  PyTorch settings: openblas1 and/or default
+#              (default: openblas1)
 #   ROUNDS     sweeps to run; each point keeps its best round (default: 2)
 #   IDLE_WAIT  seconds to wait, before each point, for the CPUs to be idle
-#              (default: 120; 0 does not wait)
+#              (default: 60; 0 does not wait)
 #
 # Usage: benchmarks/run-benchmarks.sh > table.md
 
@@ -34,8 +41,9 @@ SECONDS_PER_POINT=${SECONDS_PER_POINT:-4}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
 RESULTS=${RESULTS:-$BUILD_DIR/benchmarks.jsonl}
 PYTHON=${PYTHON:-/usr/bin/python3}
-IDLE_WAIT=${IDLE_WAIT:-120}
+IDLE_WAIT=${IDLE_WAIT:-60}
 ROUNDS=${ROUNDS:-2}
+TORCH_VARIANTS=${TORCH_VARIANTS:-openblas1}
 
 log () { echo "$*" >&2; }
 
@@ -101,7 +109,7 @@ sweep () {
       for batch in $BATCHES; do
         log "round $round, $arch batch $batch: C"
         run_c "$arch" "$batch" >> "$RESULTS"
-        for variant in default openblas1; do
+        for variant in $TORCH_VARIANTS; do
           log "round $round, $arch batch $batch: PyTorch ($variant)"
           run_torch "$arch" "$batch" "$variant" >> "$RESULTS"
         done
