@@ -378,6 +378,7 @@ test_running_stats (gconstpointer data)
   for (int i = 0; i < d->n_layers; i++) {
     const AnoganLayer *layer = &d->layers[i];
     gsize n_out = anogan_shape_numel (&layer->out_shape) * c->batch;
+    /* One float more, so that layers that need none still get a buffer. */
     g_autofree float *scratch = g_new0 (float,
         anogan_layer_scratch_floats (layer, c->batch) + 1);
     g_autofree float *state = g_new0 (float,
