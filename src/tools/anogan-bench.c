@@ -67,6 +67,7 @@ typedef struct {
   gsize workspace_bytes;
   gsize param_bytes;
   gsize peak_rss_bytes;
+  double cpu_seconds;                   /* of the whole process */
   double mean_score;
 } Results;
 
@@ -289,6 +290,19 @@ peak_rss_bytes (void)
   if (getrusage (RUSAGE_SELF, &usage) == 0)
     return (gsize) usage.ru_maxrss * 1024;
   return 0;
+}
+
+/* User and system CPU time of the process so far: beside the wall time
+ * it shows whether other work took the cores from the benchmark. */
+static double
+cpu_seconds (void)
+{
+  struct rusage usage;
+
+  if (getrusage (RUSAGE_SELF, &usage) != 0)
+    return 0.0;
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec
+      + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 static int
@@ -600,6 +614,7 @@ print_json (const Arguments *args, const Results *r)
   MEMBER (int, "workspace_bytes", r->workspace_bytes);
   MEMBER (int, "param_bytes", r->param_bytes);
   MEMBER (int, "peak_rss_bytes", r->peak_rss_bytes);
+  MEMBER (double, "cpu_seconds", r->cpu_seconds);
   MEMBER (double, "mean_score", r->mean_score);
   MEMBER (string, "openblas_config", openblas_get_config ());
   MEMBER (string, "openblas_core", openblas_get_corename ());
@@ -662,6 +677,7 @@ main (int argc, char **argv)
     results.peak_percent = 100.0 * results.gflops / results.peak_gflops;
   }
 
+  results.cpu_seconds = cpu_seconds ();
   if (args.json)
     print_json (&args, &results);
   else
