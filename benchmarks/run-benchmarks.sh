@@ -37,6 +37,8 @@
 #   BUILD_DIR  build directory (default: build-bench in the source tree)
 #   RESULTS    file for the JSON lines (default: BUILD_DIR/benchmarks.jsonl)
 #   PYTHON     interpreter with torch (default: /usr/bin/python3)
+#   REPORT_ONLY  when 1, only tabulates an existing RESULTS file (several
+#              files' lines may be concatenated into one)
 #
 # Usage: benchmarks/run-benchmarks.sh > table.md
 
@@ -55,6 +57,7 @@ IDLE_WAIT=${IDLE_WAIT:-60}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
 RESULTS=${RESULTS:-$BUILD_DIR/benchmarks.jsonl}
 PYTHON=${PYTHON:-/usr/bin/python3}
+REPORT_ONLY=${REPORT_ONLY:-0}
 
 log () { echo "$*" >&2; }
 
@@ -253,6 +256,8 @@ if c0 and t0:
 EOF
 }
 
-build
-sweep
+if [ "$REPORT_ONLY" != 1 ]; then
+  build
+  sweep
+fi
 report
