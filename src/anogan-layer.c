@@ -910,21 +910,25 @@ valid_positions (int n_positions, int size, int offset, int stride,
 }
 
 /* One output row: positions [lo, hi) read src[ox*stride + x0], the rest
- * are padding. */
-static void
+ * are padding.  Rows are short (4 to 64 positions in a DCGAN), so plain
+ * loops beat calls to memset and memcpy. */
+static inline void
 im2col_row (const float *src, float *dst, int width, int stride, int x0,
     int lo, int hi)
 {
-  memset (dst, 0, lo * sizeof *dst);
-  if (lo < hi) {
-    const float *s = src + lo * stride + x0;
-    if (stride == 1)
-      memcpy (dst + lo, s, (hi - lo) * sizeof *dst);
-    else
-      for (int i = 0; i < hi - lo; i++)
-        dst[lo + i] = s[i * stride];
-  }
-  memset (dst + hi, 0, (width - hi) * sizeof *dst);
+  const float *s = src + x0;
+  int ox = 0;
+
+  for (; ox < lo; ox++)
+    dst[ox] = 0.0f;
+  if (stride == 1)
+    for (; ox < hi; ox++)
+      dst[ox] = s[ox];
+  else
+    for (; ox < hi; ox++)
+      dst[ox] = s[ox * stride];
+  for (; ox < width; ox++)
+    dst[ox] = 0.0f;
 }
 
 static void
@@ -949,7 +953,8 @@ im2col (const ConvGeometry *g, const float *image, float *col)
           float *dst = row + n * out_plane;
           for (int oy = 0; oy < g->out_height; oy++, dst += ow) {
             if (oy < ylo || oy >= yhi)
-              memset (dst, 0, ow * sizeof *dst);
+              for (int ox = 0; ox < ow; ox++)
+                dst[ox] = 0.0f;
             else
               im2col_row (plane + (gsize) (oy * g->stride[0] + y0) * g->width,
                   dst, ow, g->stride[1], x0, xlo, xhi);
@@ -1359,8 +1364,9 @@ batch_norm_backward (const AnoganLayer *layer,
       invstd = 1.0f / sqrtf (params->t[ANOGAN_PARAM_RUNNING_VAR][c]
           + layer->eps);
     }
-    for (gsize i = 0; i < s.count; i++)
-      sum_dy += dyc[i];
+    if (run->training || dbeta)
+      for (gsize i = 0; i < s.count; i++)
+        sum_dy += dyc[i];
     if (need_xhat_sum)
       for (gsize i = 0; i < s.count; i++)
         sum_dy_xhat += dyc[i] * ((xc[i] - mean) * invstd);

@@ -396,12 +396,11 @@ anogan_net_backward (const AnoganNet *net, AnoganNetWorkspace *ws,
     const float *x = i == 0 ? ws->input : ws->activation[i - 1];
     float *out;
 
-    /* Elementwise layers overwrite the gradient they receive, unless it
-     * is the caller's; the rest alternate between the two buffers. */
+    /* Gradients alternate between the two buffers.  Elementwise layers
+     * could overwrite theirs, but separate buffers let the compiler
+     * vectorise their loops, and cost nothing: both buffers exist. */
     if (i == 0)
       out = dx;
-    else if (anogan_layer_is_elementwise (layer) && upstream != dy)
-      out = (float *) upstream;
     else {
       out = ws->grad[next];
       next ^= 1;
