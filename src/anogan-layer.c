@@ -1477,8 +1477,12 @@ activation_backward (const AnoganLayer *layer, const float *x,
 
   switch (layer->kind) {
     case ANOGAN_LAYER_RELU:
-      for (gsize i = 0; i < count; i++)
-        dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+      /* dy is loaded whatever the sign: a load under the condition would
+       * keep the compiler from vectorising the select. */
+      for (gsize i = 0; i < count; i++) {
+        float g = dy[i];
+        dx[i] = y[i] > 0.0f ? g : 0.0f;
+      }
       break;
     case ANOGAN_LAYER_LEAKY_RELU:
       if (leaky_relu_uses_output (layer))
