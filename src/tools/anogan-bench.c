@@ -111,7 +111,7 @@ parse_arguments (Arguments *args, int *argc, char ***argv, GError **error)
       "Compiled-in architecture (random weights) or a model file "
       "(default: dcgan32)", "NAME|FILE" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &args->batch,
-      "Patches per forward and backward pass (default: 16)", "B" },
+      "Patches per forward and backward pass (default: 8)", "B" },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &args->threads,
       "Worker threads (default: one per core)", "T" },
     { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &args->seconds,
@@ -644,7 +644,7 @@ int
 main (int argc, char **argv)
 {
   Arguments args = {
-    .batch = 16,
+    .batch = 8,
     .threads = (int) g_get_num_processors (),
     .seconds = 4.0,
     .peak_size = 1024,

@@ -116,7 +116,7 @@ parse_arguments (Arguments *args, int *argc, char ***argv, GError **error)
     { "threads", 'j', 0, G_OPTION_ARG_INT, &args->threads,
       "Worker threads, 0 for one per core (default: 0)", "T" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &args->batch,
-      "Tiles per forward and backward pass (default: 16)", "B" },
+      "Tiles per forward and backward pass (default: 8)", "B" },
     { "stride", 's', 0, G_OPTION_ARG_INT, &args->stride,
       "Step between tiles in pixels, 1 to the tile size (default: the "
       "tile size, no overlap)", "S" },
