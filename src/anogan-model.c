@@ -810,7 +810,8 @@ check_tensors (const AnoganModel *model, const AnoganSafetensors *st,
   for (int i = 0; i < anogan_safetensors_n_tensors (st); i++) {
     const AnoganTensorInfo *t = anogan_safetensors_get (st, i);
     if (!g_hash_table_contains (expected, t->name)
-        && !is_batch_counter (model, t)) {
+        && !is_batch_counter (model, t)
+        && !g_str_has_prefix (t->name, ANOGAN_MODEL_TRAINER_PREFIX)) {
       set_error (error, ANOGAN_MODEL_ERROR_TENSOR, model->name,
           "unexpected tensor '%s' (%s)", t->name, t->dtype);
       return FALSE;
@@ -1293,6 +1294,31 @@ add_net_tensors (AnoganSafetensorsWriter *w, const AnoganNet *net)
 }
 
 /**
+ * anogan_model_writer_new:
+ * @model: a model
+ *
+ * A safetensors writer that already holds @model: every tensor under its
+ * state_dict name and the `anogan` description with the model's current
+ * lambda and threshold.  A training checkpoint adds its own tensors
+ * (named with %ANOGAN_MODEL_TRAINER_PREFIX) before saving.
+ *
+ * Returns: (transfer full): the writer
+ */
+AnoganSafetensorsWriter *
+anogan_model_writer_new (const AnoganModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+
+  AnoganSafetensorsWriter *w = anogan_safetensors_writer_new ();
+  g_autofree char *description = description_to_json (model);
+  anogan_safetensors_writer_set_metadata (w, "format", "pt");
+  anogan_safetensors_writer_set_metadata (w, "anogan", description);
+  add_net_tensors (w, &model->generator);
+  add_net_tensors (w, &model->discriminator);
+  return w;
+}
+
+/**
  * anogan_model_save:
  * @model: a model
  * @path: where to write it
@@ -1312,13 +1338,53 @@ anogan_model_save (const AnoganModel *model, const char *path,
   g_return_val_if_fail (model != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  g_autoptr (AnoganSafetensorsWriter) w = anogan_safetensors_writer_new ();
-  g_autofree char *description = description_to_json (model);
-  anogan_safetensors_writer_set_metadata (w, "format", "pt");
-  anogan_safetensors_writer_set_metadata (w, "anogan", description);
-  add_net_tensors (w, &model->generator);
-  add_net_tensors (w, &model->discriminator);
+  g_autoptr (AnoganSafetensorsWriter) w = anogan_model_writer_new (model);
   return anogan_safetensors_writer_save (w, path, error);
+}
+
+static void
+copy_net_params (const AnoganNet *net, const AnoganLayerParams *from)
+{
+  for (int i = 0; i < net->n_layers; i++)
+    for (int k = 0; k < ANOGAN_N_PARAM_KINDS; k++)
+      if (from[i].t[k] != NULL)
+        memcpy (net->params[i].t[k], from[i].t[k],
+            anogan_layer_param_floats (&net->layers[i], k) * sizeof (float));
+}
+
+/**
+ * anogan_model_make_writable:
+ * @model: a model
+ * @error: return location for an %ANOGAN_MODEL_ERROR_IO error
+ *
+ * Gives @model a block of tensors of its own, copied from the file
+ * mapping its weights may point into, so that a trainer can change them.
+ * A model that owns its tensors already is left as it is.  Afterwards
+ * model->storage holds every tensor, G's first, in the layout of
+ * anogan_net_bind_params().
+ *
+ * Returns: %FALSE if the memory cannot be had
+ */
+gboolean
+anogan_model_make_writable (AnoganModel *model, GError **error)
+{
+  g_return_val_if_fail (model != NULL, FALSE);
+
+  if (model->storage != NULL)
+    return TRUE;
+
+  g_autofree AnoganLayerParams *g_mapped = g_memdup2 (model->generator.params,
+      model->generator.n_layers * sizeof (AnoganLayerParams));
+  g_autofree AnoganLayerParams *d_mapped =
+      g_memdup2 (model->discriminator.params,
+      model->discriminator.n_layers * sizeof (AnoganLayerParams));
+  if (!allocate_storage (model, error))
+    return FALSE;
+  copy_net_params (&model->generator, g_mapped);
+  copy_net_params (&model->discriminator, d_mapped);
+  g_clear_pointer (&model->mapping, g_mapped_file_unref);
+  g_clear_pointer (&model->bytes, g_bytes_unref);
+  return TRUE;
 }
 
 /**

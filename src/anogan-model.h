@@ -7,8 +7,17 @@
 
 #include <json-glib/json-glib.h>
 #include "anogan-net.h"
+#include "anogan-safetensors.h"
 
 G_BEGIN_DECLS
+
+/**
+ * ANOGAN_MODEL_TRAINER_PREFIX:
+ *
+ * Tensors whose names start with this belong to a training checkpoint
+ * (the optimiser's state); loading a checkpoint as a model skips them.
+ */
+#define ANOGAN_MODEL_TRAINER_PREFIX "trainer."
 
 #define ANOGAN_MODEL_ERROR (anogan_model_error_quark ())
 GQuark anogan_model_error_quark (void);
@@ -74,6 +83,8 @@ AnoganModel *anogan_model_new_from_arch (const char *arch, GError **error);
 void anogan_model_init_weights (AnoganModel *model, guint64 seed);
 gboolean anogan_model_save (const AnoganModel *model, const char *path,
     GError **error);
+AnoganSafetensorsWriter *anogan_model_writer_new (const AnoganModel *model);
+gboolean anogan_model_make_writable (AnoganModel *model, GError **error);
 void anogan_model_free (AnoganModel *model);
 
 gsize anogan_model_param_floats (const AnoganModel *model);

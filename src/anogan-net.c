@@ -413,6 +413,31 @@ anogan_net_backward (const AnoganNet *net, AnoganNetWorkspace *ws,
   }
 }
 
+/**
+ * anogan_net_update_running_stats:
+ * @net: the network of the last training-mode anogan_net_forward() with @ws
+ * @ws: the workspace of that forward pass, planned with
+ *   %ANOGAN_NET_TRAINING
+ *
+ * Moves the running statistics of every BatchNorm layer towards the batch
+ * statistics of the last forward pass, as a PyTorch module in training
+ * mode does on each forward call.  The network's tensors must be writable.
+ */
+void
+anogan_net_update_running_stats (const AnoganNet *net,
+    AnoganNetWorkspace *ws)
+{
+  g_return_if_fail (ws->flags & ANOGAN_NET_TRAINING);
+
+  for (int i = 0; i < ws->n_layers; i++) {
+    AnoganLayerRun run = ws->run;
+
+    run.state = ws->state[i];
+    anogan_layer_update_running_stats (&net->layers[i], &net->params[i],
+        &run);
+  }
+}
+
 /* ---------------------------------------------------------------------- */
 
 /**

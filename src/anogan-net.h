@@ -79,6 +79,8 @@ const float *anogan_net_forward (const AnoganNet *net, AnoganNetWorkspace *ws,
 void anogan_net_backward (const AnoganNet *net, AnoganNetWorkspace *ws,
     const float *dy, float *dx, AnoganLayerParams *grads);
 void anogan_net_set_rng (AnoganNetWorkspace *ws, guint64 seed);
+void anogan_net_update_running_stats (const AnoganNet *net,
+    AnoganNetWorkspace *ws);
 
 void anogan_nchw_to_cnhw (const float *src, float *dst, int n, int c,
     gsize plane);

@@ -16,6 +16,7 @@
  * depend on how many workers share the work.
  */
 #include "anogan-search.h"
+#include "anogan-adam.h"
 #include "anogan-random.h"
 
 #include <cblas.h>
@@ -25,7 +26,7 @@
 
 #define ADAM_BETA1 0.9
 #define ADAM_BETA2 0.999
-#define ADAM_EPS 1e-8f
+#define ADAM_EPS 1e-8
 
 /* One worker's share: workspaces and buffers for one batch, planned once. */
 typedef struct {
@@ -296,24 +297,16 @@ static void
 adam_step (AnoganSearch *s, Worker *w, int n, int t)
 {
   const int nz = s->model->nz;
-  const double bias1 = 1.0 - pow (ADAM_BETA1, t);
-  const double bias2 = 1.0 - pow (ADAM_BETA2, t);
-  const float step = (float) (s->options.learning_rate / bias1);
-  const float bias2_sqrt = (float) sqrt (bias2);
+  const AnoganAdamStep adam = anogan_adam_step_new (
+      s->options.learning_rate, ADAM_BETA1, ADAM_BETA2, ADAM_EPS, t);
 
   for (int i = 0; i < nz; i++) {
     for (int b = 0; b < n; b++) {
       gsize k = (gsize) i * n + b;
-      float g = w->dz[k];
 
-      if (!w->active[b])
-        continue;
-      w->adam_m[k] = (float) ADAM_BETA1 * w->adam_m[k]
-          + (float) (1.0 - ADAM_BETA1) * g;
-      w->adam_v[k] = (float) ADAM_BETA2 * w->adam_v[k]
-          + (float) (1.0 - ADAM_BETA2) * g * g;
-      w->z[k] -= step * w->adam_m[k]
-          / (sqrtf (w->adam_v[k]) / bias2_sqrt + ADAM_EPS);
+      if (w->active[b])
+        anogan_adam_update (&adam, &w->z[k], &w->adam_m[k], &w->adam_v[k],
+            w->dz[k]);
     }
   }
 }
