@@ -14,16 +14,22 @@ G_BEGIN_DECLS
 
 /**
  * AnoganToolImage:
- * @pixbuf: the decoded picture (owned)
- * @pixels: its first byte
+ * @pixbuf: the decoded picture (owned), or %NULL when the pixels are in
+ *   @buffer
+ * @buffer: packed pixels not from a #GdkPixbuf (owned, g_free'd), or %NULL
+ * @pixels: the first byte of the picture, in @pixbuf or @buffer
  * @width: width in pixels
  * @height: height in pixels
  * @layout: where its samples are, for anogan_extract_patches()
  *
- * A decoded picture, ready for tiling.
+ * A decoded picture, ready for tiling.  Its pixels are either a
+ * #GdkPixbuf's (pictures read from files) or a plain buffer (IDX records,
+ * video frames, padded pictures); anogan_tool_image_clear() releases
+ * whichever it holds.
  */
 typedef struct {
   GdkPixbuf *pixbuf;
+  guint8 *buffer;
   const guint8 *pixels;
   int width;
   int height;
@@ -33,6 +39,13 @@ typedef struct {
 gboolean anogan_tool_image_load (AnoganToolImage *image, const char *path,
     GError **error);
 void anogan_tool_image_clear (AnoganToolImage *image);
+
+void anogan_tool_image_take_packed (AnoganToolImage *image, guint8 *pixels,
+    int width, int height, int components);
+void anogan_tool_image_copy_rgb (AnoganToolImage *image, const guint8 *rgb,
+    int width, int height, int row_stride);
+void anogan_tool_image_pad (AnoganToolImage *image, int min_width,
+    int min_height);
 
 gboolean anogan_tool_save_map_png (const float *map, int width, int height,
     const char *path, GError **error);
