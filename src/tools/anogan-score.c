@@ -20,46 +20,26 @@
 #include "anogan-search.h"
 #include "anogan-tiling.h"
 #include "anogan-tool-image.h"
+#include "anogan-tool-score.h"
 
 #define EXIT_BAD_ARGUMENTS 2
-
-/* --stride not given: step by the tile size. */
-#define STRIDE_OF_TILE G_MININT
 
 /* What the command line asked for. */
 typedef struct {
   char *model_path;
   char *info_path;
-  int iterations;
-  double learning_rate;
-  double lambda;
-  char *loss;
-  char *z_init;
-  gint64 seed;
-  int threads;
-  int batch;
-  int stride;
+  AnoganToolScoreArgs score;
   gboolean json;
   char *residual_dir;
   char **images;
 } Arguments;
-
-/* Everything the pictures share once the model is loaded. */
-typedef struct {
-  const Arguments *args;
-  AnoganModel *model;
-  AnoganSearch *search;
-  int stride_x;
-  int stride_y;
-} Scorer;
 
 static void
 arguments_clear (Arguments *args)
 {
   g_free (args->model_path);
   g_free (args->info_path);
-  g_free (args->loss);
-  g_free (args->z_init);
+  anogan_tool_score_args_clear (&args->score);
   g_free (args->residual_dir);
   g_strfreev (args->images);
 }
@@ -93,33 +73,15 @@ static const char description[] =
 static gboolean
 parse_arguments (Arguments *args, int *argc, char ***argv, GError **error)
 {
-  const GOptionEntry entries[] = {
+  const GOptionEntry model_entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &args->model_path,
       "The model (safetensors file)", "FILE" },
     { "info", 0, 0, G_OPTION_ARG_FILENAME, &args->info_path,
       "Describe a model (layers, shapes, parameters, FLOPs) and exit",
       "FILE" },
-    { "iterations", 'n', 0, G_OPTION_ARG_INT, &args->iterations,
-      "Adam steps on z per tile (default: 500)", "N" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &args->learning_rate,
-      "Adam's learning rate (default: 0.01)", "F" },
-    { "lambda", 0, 0, G_OPTION_ARG_DOUBLE, &args->lambda,
-      "Weight of the discrimination loss, 0 to 1 (default: the model's)",
-      "F" },
-    { "loss", 0, 0, G_OPTION_ARG_STRING, &args->loss,
-      "Residual loss: l1 (the paper's) or l2 (default: l1)", "l1|l2" },
-    { "z-init", 0, 0, G_OPTION_ARG_STRING, &args->z_init,
-      "Where z starts: zero, normal or uniform (default: zero)",
-      "zero|normal|uniform" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &args->seed,
-      "Seed of random starts (default: 0)", "S" },
-    { "threads", 'j', 0, G_OPTION_ARG_INT, &args->threads,
-      "Worker threads, 0 for one per core (default: 0)", "T" },
-    { "batch", 'b', 0, G_OPTION_ARG_INT, &args->batch,
-      "Tiles per forward and backward pass (default: 8)", "B" },
-    { "stride", 's', 0, G_OPTION_ARG_INT, &args->stride,
-      "Step between tiles in pixels, 1 to the tile size (default: the "
-      "tile size, no overlap)", "S" },
+    { NULL }
+  };
+  const GOptionEntry output_entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &args->json,
       "One JSON object per picture and line", NULL },
     { "residual-out", 'r', 0, G_OPTION_ARG_FILENAME, &args->residual_dir,
@@ -136,23 +98,10 @@ parse_arguments (Arguments *args, int *argc, char ***argv, GError **error)
       "Scores pictures with an AnoGAN model (Schlegl et al., 2017): how far\n"
       "each is from what the model's generator can produce.");
   g_option_context_set_description (context, description);
-  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, model_entries, NULL);
+  anogan_tool_score_args_add_entries (&args->score, context, NULL);
+  g_option_context_add_main_entries (context, output_entries, NULL);
   return g_option_context_parse (context, argc, argv, error);
-}
-
-static gboolean
-bad_argument (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-bad_argument (GError **error, const char *format, ...)
-{
-  va_list ap;
-
-  va_start (ap, format);
-  g_propagate_error (error, g_error_new_valist (G_OPTION_ERROR,
-          G_OPTION_ERROR_BAD_VALUE, format, ap));
-  va_end (ap);
-  return FALSE;
 }
 
 /* Turns the command line into search options; checks what can be checked
@@ -162,100 +111,30 @@ search_options_from_arguments (const Arguments *args,
     AnoganSearchOptions *options, GError **error)
 {
   if (!args->model_path)
-    return bad_argument (error, "--model is required (or --info MODEL)");
+    return anogan_tool_bad_argument (error,
+        "--model is required (or --info MODEL)");
   if (!args->images || !args->images[0])
-    return bad_argument (error, "no pictures to score");
-
-  if (!args->loss || g_str_equal (args->loss, "l1"))
-    options->loss = ANOGAN_LOSS_L1;
-  else if (g_str_equal (args->loss, "l2"))
-    options->loss = ANOGAN_LOSS_L2;
-  else
-    return bad_argument (error, "--loss must be l1 or l2, not \"%s\"",
-        args->loss);
-
-  if (!args->z_init || g_str_equal (args->z_init, "zero"))
-    options->z_init = ANOGAN_Z_ZERO;
-  else if (g_str_equal (args->z_init, "normal"))
-    options->z_init = ANOGAN_Z_NORMAL;
-  else if (g_str_equal (args->z_init, "uniform"))
-    options->z_init = ANOGAN_Z_UNIFORM;
-  else
-    return bad_argument (error,
-        "--z-init must be zero, normal or uniform, not \"%s\"", args->z_init);
-
-  if (args->iterations < 0)
-    return bad_argument (error, "--iterations must not be negative");
-  if (!(args->learning_rate > 0.0) || !isfinite (args->learning_rate))
-    return bad_argument (error, "--lr must be a positive number");
-  /* Negative values stand for the model's own lambda. */
-  if (!(args->lambda <= 1.0))
-    return bad_argument (error, "--lambda must be between 0 and 1");
-  if (args->seed < 0)
-    return bad_argument (error, "--seed must not be negative");
-  if (args->threads < 0)
-    return bad_argument (error, "--threads must not be negative");
-  if (args->batch < 1)
-    return bad_argument (error, "--batch must be at least 1");
-  if (args->stride < 1 && args->stride != STRIDE_OF_TILE)
-    return bad_argument (error, "--stride must be at least 1");
-
-  options->iterations = args->iterations;
-  options->learning_rate = args->learning_rate;
-  options->lambda = args->lambda;
-  options->seed = args->seed;
-  options->threads = args->threads;
-  options->batch = args->batch;
-  return TRUE;
+    return anogan_tool_bad_argument (error, "no pictures to score");
+  return anogan_tool_score_args_to_options (&args->score, options, error);
 }
 
 /* ---- scoring ------------------------------------------------------------ */
 
-/* The tile that decides the picture's score: the highest, or the first
- * that is not a number, since a search that diverged is no evidence of
- * normality. */
-static int
-worst_tile (const AnoganPatchResult *results, int n)
-{
-  int worst = 0;
-
-  for (int i = 0; i < n; i++) {
-    if (isnan (results[i].score))
-      return i;
-    if (results[i].score > results[worst].score)
-      worst = i;
-  }
-  return worst;
-}
-
-/* JSON has no NaN or infinity: such a value is written as null. */
 static void
-add_number (JsonBuilder *b, const char *name, double value)
-{
-  json_builder_set_member_name (b, name);
-  if (isfinite (value))
-    json_builder_add_double_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-print_json (const char *path, const AnoganTiling *tiling,
-    const AnoganPatchResult *results, int worst)
+print_json (const char *path, const AnoganToolScore *score)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
   g_autofree char *file = g_filename_display_name (path);
   g_autofree char *line = NULL;
-  const AnoganPatchResult *r = &results[worst];
+  const AnoganTiling *tiling = &score->tiling;
+  const AnoganPatchResult *r = &score->results[score->worst];
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "file");
   json_builder_add_string_value (b, file);
-  add_number (b, "score", r->score);
-  add_number (b, "residual", r->residual);
-  add_number (b, "discrimination", r->discrimination);
+  anogan_tool_json_add_number (b, "score", r->score);
+  anogan_tool_json_add_number (b, "residual", r->residual);
+  anogan_tool_json_add_number (b, "discrimination", r->discrimination);
   json_builder_set_member_name (b, "iterations");
   json_builder_add_int_value (b, r->iterations);
   json_builder_set_member_name (b, "tiles");
@@ -266,24 +145,23 @@ print_json (const char *path, const AnoganTiling *tiling,
     json_builder_add_int_value (b, tiling->xs[i % tiling->columns]);
     json_builder_set_member_name (b, "y");
     json_builder_add_int_value (b, tiling->ys[i / tiling->columns]);
-    add_number (b, "score", results[i].score);
+    anogan_tool_json_add_number (b, "score", score->results[i].score);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
   json_builder_end_object (b);
 
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  line = json_generator_to_data (gen, NULL);
+  line = anogan_tool_json_to_line (b);
   printf ("%s\n", line);
 }
 
 static void
-print_text (const char *path, const AnoganTiling *tiling,
-    const AnoganPatchResult *results, int worst, double threshold)
+print_text (const char *path, const AnoganToolScore *score, double threshold)
 {
   g_autofree char *file = g_filename_display_name (path);
-  const AnoganPatchResult *r = &results[worst];
+  const AnoganTiling *tiling = &score->tiling;
+  const int worst = score->worst;
+  const AnoganPatchResult *r = &score->results[worst];
 
   printf ("%s: score %.6g (residual %.6g, discrimination %.6g, "
       "%d iterations) at tile (%d, %d) of %d", file, r->score, r->residual,
@@ -311,113 +189,55 @@ residual_path (const char *dir, const char *picture)
 }
 
 static gboolean
-save_residual (const Scorer *scorer, const char *path,
-    const AnoganTiling *tiling, const float *maps, GError **error)
+score_picture (AnoganToolScorer *scorer, const Arguments *args,
+    const char *path, GError **error)
 {
-  g_autofree float *picture = g_new (float,
-      (gsize) tiling->width * tiling->height);
-  g_autofree char *out = residual_path (scorer->args->residual_dir, path);
+  AnoganToolPicture picture = { .name = (char *) path, .label = -1 };
+  AnoganToolPicture *pictures[] = { &picture };
+  AnoganToolScore score;
+  gboolean ok;
 
-  anogan_accumulate_residual (tiling, scorer->model->input.dims[0], maps,
-      picture);
-  return anogan_tool_save_map_png (picture, tiling->width, tiling->height,
-      out, error);
-}
-
-static gboolean
-score_picture (const Scorer *scorer, const char *path, GError **error)
-{
-  const AnoganShape *in = &scorer->model->input;
-  const int channels = in->dims[0];
-  const gsize patch = anogan_shape_numel (in);
-  AnoganToolImage image;
-  AnoganTiling tiling;
-  AnoganSearchOutputs out = { NULL };
-  g_autofree float *patches = NULL;
-  int n, worst;
-  gboolean ok = FALSE;
-
-  if (!anogan_tool_image_load (&image, path, error))
+  if (!anogan_tool_image_load (&picture.image, path, error))
     return FALSE;
-  if (!anogan_tiling_init (&tiling, image.width, image.height, in->dims[2],
-          in->dims[1], scorer->stride_x, scorer->stride_y, error)) {
-    g_prefix_error (error, "%s: ", path);
-    anogan_tool_image_clear (&image);
+  ok = anogan_tool_scorer_run (scorer, pictures, 1,
+      args->residual_dir != NULL, &score, error);
+  anogan_tool_image_clear (&picture.image);
+  if (!ok)
     return FALSE;
-  }
 
-  n = anogan_tiling_count (&tiling);
-  patches = g_new (float, n * patch);
-  anogan_extract_patches (image.pixels, &image.layout, &tiling, channels,
-      patches);
-  anogan_tool_image_clear (&image);
-
-  out.results = g_new0 (AnoganPatchResult, n);
-  if (scorer->args->residual_dir)
-    out.residual_map = g_new (float, n * patch);
-
-  if (!anogan_search_run (scorer->search, n, patches, NULL, &out, error)) {
-    g_prefix_error (error, "%s: ", path);
-    goto done;
-  }
-
-  worst = worst_tile (out.results, n);
-  if (scorer->args->json)
-    print_json (path, &tiling, out.results, worst);
+  if (args->json)
+    print_json (path, &score);
   else
-    print_text (path, &tiling, out.results, worst, scorer->model->threshold);
+    print_text (path, &score, scorer->model->threshold);
   fflush (stdout);
 
-  ok = !out.residual_map ||
-      save_residual (scorer, path, &tiling, out.residual_map, error);
-
-done:
-  g_free (out.results);
-  g_free (out.residual_map);
-  anogan_tiling_clear (&tiling);
-  return ok;
-}
-
-/* The stride along each axis: the tile size by default, and never more,
- * since pixels between tiles would not be looked at. */
-static gboolean
-set_strides (Scorer *scorer, GError **error)
-{
-  const int tile_h = scorer->model->input.dims[1];
-  const int tile_w = scorer->model->input.dims[2];
-  const int stride = scorer->args->stride;
-
-  if (stride == STRIDE_OF_TILE) {
-    scorer->stride_x = tile_w;
-    scorer->stride_y = tile_h;
-    return TRUE;
+  if (score.residual_map) {
+    g_autofree char *out = residual_path (args->residual_dir, path);
+    ok = anogan_tool_save_map_png (score.residual_map, score.tiling.width,
+        score.tiling.height, out, error);
   }
-  if (stride > MIN (tile_w, tile_h))
-    return bad_argument (error, "--stride %d is larger than the model's "
-        "%dx%d tiles: pixels between tiles would be missed", stride, tile_w,
-        tile_h);
-  scorer->stride_x = scorer->stride_y = stride;
-  return TRUE;
+  anogan_tool_score_clear (&score);
+  return ok;
 }
 
 static int
 score_pictures (const Arguments *args, const AnoganSearchOptions *options)
 {
-  Scorer scorer = { args, NULL, NULL, 0, 0 };
+  g_autoptr (AnoganModel) model = NULL;
+  g_autoptr (AnoganToolScorer) scorer = NULL;
   GError *error = NULL;
   int status = EXIT_SUCCESS;
 
-  scorer.model = anogan_model_load (args->model_path, &error);
-  if (!scorer.model) {
+  model = anogan_model_load (args->model_path, &error);
+  if (!model) {
     g_printerr ("anogan-score: %s\n", error->message);
     g_error_free (error);
     return EXIT_FAILURE;
   }
 
-  if (!set_strides (&scorer, &error))
-    goto failed;
-  scorer.search = anogan_search_new (scorer.model, options, &error);
-  if (!scorer.search)
+  scorer = anogan_tool_scorer_new (model, options, args->score.stride,
+      &error);
+  if (!scorer)
     goto failed;
   if (args->residual_dir && g_mkdir_with_parents (args->residual_dir, 0777)) {
     int saved = errno;
@@ -428,23 +248,19 @@ score_pictures (const Arguments *args, const AnoganSearchOptions *options)
   }
 
   for (int i = 0; args->images[i]; i++)
-    if (!score_picture (&scorer, args->images[i], &error)) {
+    if (!score_picture (scorer, args, args->images[i], &error)) {
       g_printerr ("anogan-score: %s\n", error->message);
       g_clear_error (&error);
       status = EXIT_FAILURE;
     }
-  goto done;
+  return status;
 
 failed:
   g_printerr ("anogan-score: %s\n", error->message);
   /* Option values the search refuses are bad arguments too. */
-  status = error->domain == G_OPTION_ERROR ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ?
+  status = anogan_tool_error_is_bad_argument (error) ?
       EXIT_BAD_ARGUMENTS : EXIT_FAILURE;
   g_error_free (error);
-done:
-  g_clear_pointer (&scorer.search, anogan_search_free);
-  anogan_model_free (scorer.model);
   return status;
 }
 
@@ -604,7 +420,8 @@ static gboolean
 check_info_alone (const Arguments *args, GError **error)
 {
   if (args->info_path && (args->model_path || args->images))
-    return bad_argument (error, "--info takes no --model and no pictures");
+    return anogan_tool_bad_argument (error,
+        "--info takes no --model and no pictures");
   return TRUE;
 }
 
@@ -619,13 +436,7 @@ main (int argc, char **argv)
   int status;
 
   anogan_search_options_init (&options);
-  args.iterations = options.iterations;
-  args.learning_rate = options.learning_rate;
-  args.lambda = options.lambda;
-  args.seed = (gint64) options.seed;
-  args.threads = options.threads;
-  args.batch = options.batch;
-  args.stride = STRIDE_OF_TILE;
+  anogan_tool_score_args_init (&args.score);
 
   if (parse_arguments (&args, &argc, &argv, &error) &&
       check_info_alone (&args, &error) &&
