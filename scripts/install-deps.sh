@@ -9,6 +9,8 @@ packages=(
   libglib2.0-dev libjson-glib-dev libopenblas-dev libgdk-pixbuf-2.0-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # xmllint, with which the tests check anogan-eval's SVG
+  libxml2-utils
   # Fashion-MNIST, for the result scripts; the tests do not need it
   dataset-fashion-mnist
 )
