@@ -1,0 +1,707 @@
+/* anogan-train: train an AnoGAN model on normal pictures
+ *
+ * Copyright (C) 2026 the gst-anogan authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A thin front end over libanogan's trainer: pictures from a SOURCE are
+ * cut into patches exactly as anogan-score and the element tile at
+ * inference, the GAN is trained on them, checkpoints are written as it
+ * goes, and the model leaves with a card (and, with --calibrate, an
+ * anomaly threshold) in its metadata.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "anogan-metrics.h"
+#include "anogan-train.h"
+#include "anogan-tool-data.h"
+#include "anogan-tool-score.h"
+
+#define EXIT_BAD_ARGUMENTS 2
+#define EXIT_INTERRUPTED 130
+#define DEFAULT_EPOCHS 25
+#define DEFAULT_QUANTILE 0.995
+#define DEFAULT_CALIBRATION_ITERATIONS 500
+/* Terminal progress at most this often, log lines at least this often. */
+#define REDRAW_SECONDS 0.2
+#define LOG_SECONDS 30.0
+
+typedef struct {
+  char *arch;
+  char *data;
+  char *out;
+  char *checkpoint;
+  char *resume;
+  char *calibrate;
+  char *patch;
+  char *augment;
+  char *name;
+  char *description;
+  int epochs;
+  int batch;
+  double learning_rate;
+  double beta1;
+  gint64 seed;
+  int threads;
+  int stride;
+  int class_index;
+  int limit;
+  double checkpoint_minutes;
+  double quantile;
+  int calibration_iterations;
+  int calibration_stride;
+  gboolean quiet;
+} Arguments;
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt (int signum)
+{
+  (void) signum;
+  interrupted = 1;
+}
+
+static void
+arguments_clear (Arguments *a)
+{
+  g_free (a->arch);
+  g_free (a->data);
+  g_free (a->out);
+  g_free (a->checkpoint);
+  g_free (a->resume);
+  g_free (a->calibrate);
+  g_free (a->patch);
+  g_free (a->augment);
+  g_free (a->name);
+  g_free (a->description);
+}
+
+/* ---- command line ------------------------------------------------------- */
+
+static const char summary[] =
+    "Trains the GAN of an AnoGAN model on normal pictures only: G learns to\n"
+    "draw them, D to tell them from G's drawings, with the DCGAN recipe\n"
+    "(Adam, lr 2e-4, beta1 0.5, BatchNorm in training mode, the\n"
+    "non-saturating generator loss).  Pictures larger than the model's input\n"
+    "are cut into patches with --stride, edge patches aligned to the border,\n"
+    "as anogan-score and the anoganfilter element tile at inference.\n"
+    "\n"
+    "SOURCE is a folder of pictures, a picture, an IDX file (MNIST layout,\n"
+    ".gz or not; --class K takes one class) or a video (frames sampled).\n"
+    "\n"
+    "A checkpoint (OUT.ckpt unless --checkpoint says otherwise) is written\n"
+    "after every epoch, every --checkpoint-minutes and on Ctrl-C, always by\n"
+    "replacing the file atomically.  --resume CHECKPOINT continues a run bit\n"
+    "for bit (same data, same thread count), up to --epochs in all.\n"
+    "\n"
+    "--calibrate SOURCE scores held-out normal pictures with the search's\n"
+    "settings and stores the --quantile of their scores as the model's\n"
+    "threshold, with those settings beside it.\n"
+    "\n"
+    "Examples:\n"
+    "  anogan-train --arch dcgan32 --data good-parts/ --out parts.safetensors\n"
+    "  anogan-train --arch dcgan32 --class 3 --epochs 30 \\\n"
+    "      --data /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \\\n"
+    "      --out dress.safetensors\n"
+    "  anogan-train --resume parts.safetensors.ckpt --epochs 40 --out parts.safetensors";
+
+static gboolean
+parse_arguments (Arguments *a, int *argc, char ***argv, GError **error)
+{
+  const GOptionEntry entries[] = {
+    { "arch", 'a', 0, G_OPTION_ARG_STRING, &a->arch,
+      "Architecture: dcgan32, dcgan64 or a description file (JSON)",
+      "NAME|FILE" },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &a->data,
+      "Normal pictures to train on", "SOURCE" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a->out,
+      "The trained model (safetensors)", "FILE" },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &a->epochs,
+      "Passes over the data, in all (default: 25)", "N" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &a->batch,
+      "Patches per step (default: 64)", "B" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a->learning_rate,
+      "Adam's learning rate (default: 2e-4)", "F" },
+    { "beta1", 0, 0, G_OPTION_ARG_DOUBLE, &a->beta1,
+      "Adam's beta1 (default: 0.5)", "F" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &a->seed,
+      "Seed of the weights, data order, augmentation and z (default: 0)",
+      "S" },
+    { "threads", 'j', 0, G_OPTION_ARG_INT, &a->threads,
+      "OpenBLAS threads, 0 for one per core (default: 0)", "T" },
+    { "patch", 0, 0, G_OPTION_ARG_STRING, &a->patch,
+      "Patch size; must be the model's input (default: the model's)",
+      "WxH" },
+    { "stride", 's', 0, G_OPTION_ARG_INT, &a->stride,
+      "Step between patches in large pictures (default: half a patch)",
+      "S" },
+    { "augment", 0, 0, G_OPTION_ARG_STRING, &a->augment,
+      "Comma-separated: hflip, vflip, flip (both), rot90 (default: none)",
+      "LIST" },
+    { "class", 'c', 0, G_OPTION_ARG_INT, &a->class_index,
+      "IDX sources: train on this label only", "K" },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &a->limit,
+      "Use at most N pictures, a seeded random choice", "N" },
+    { "resume", 'r', 0, G_OPTION_ARG_FILENAME, &a->resume,
+      "Continue from a checkpoint", "CHECKPOINT" },
+    { "checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &a->checkpoint,
+      "Checkpoint file (default: OUT.ckpt)", "FILE" },
+    { "checkpoint-minutes", 0, 0, G_OPTION_ARG_DOUBLE, &a->checkpoint_minutes,
+      "Also write the checkpoint this often (default: 10)", "M" },
+    { "calibrate", 0, 0, G_OPTION_ARG_FILENAME, &a->calibrate,
+      "Held-out normal pictures that set the threshold", "SOURCE" },
+    { "quantile", 'q', 0, G_OPTION_ARG_DOUBLE, &a->quantile,
+      "Threshold: this quantile of normal scores (default: 0.995)", "Q" },
+    { "calibration-iterations", 0, 0, G_OPTION_ARG_INT,
+      &a->calibration_iterations,
+      "Search steps when calibrating (default: 500)", "N" },
+    { "calibration-stride", 0, 0, G_OPTION_ARG_INT, &a->calibration_stride,
+      "Tile stride when calibrating (default: the tile size)", "S" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &a->name,
+      "The model card's name", "TEXT" },
+    { "description", 0, 0, G_OPTION_ARG_STRING, &a->description,
+      "The model card's description", "TEXT" },
+    { "quiet", 0, 0, G_OPTION_ARG_NONE, &a->quiet,
+      "No progress, only errors", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context =
+      g_option_context_new ("- train an AnoGAN model on normal pictures");
+
+  a->epochs = DEFAULT_EPOCHS;
+  a->seed = -1;
+  a->batch = -1;
+  a->learning_rate = -1.0;
+  a->beta1 = -1.0;
+  a->stride = -1;
+  a->class_index = -1;
+  a->checkpoint_minutes = 10.0;
+  a->quantile = DEFAULT_QUANTILE;
+  a->calibration_iterations = DEFAULT_CALIBRATION_ITERATIONS;
+  a->calibration_stride = -1;
+
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, argc, argv, error))
+    return FALSE;
+  if (*argc > 1)
+    return anogan_tool_bad_argument (error, "unexpected argument '%s'",
+        (*argv)[1]);
+  if (a->out == NULL)
+    return anogan_tool_bad_argument (error, "--out is required");
+  if (a->resume == NULL && (a->arch == NULL || a->data == NULL))
+    return anogan_tool_bad_argument (error,
+        "--arch and --data are required (or --resume)");
+  if (a->resume != NULL && (a->arch != NULL || a->batch >= 0
+          || a->learning_rate >= 0 || a->beta1 >= 0 || a->seed >= 0
+          || a->augment != NULL || a->patch != NULL))
+    return anogan_tool_bad_argument (error, "--arch, --batch, --lr, "
+        "--beta1, --seed, --augment and --patch come from the checkpoint "
+        "when resuming");
+  if (a->seed < -1)
+    return anogan_tool_bad_argument (error, "--seed must not be negative");
+  if (a->seed == -1)
+    a->seed = 0;
+  if (a->epochs < 1)
+    return anogan_tool_bad_argument (error, "--epochs must be at least 1");
+  if (a->limit < 0)
+    return anogan_tool_bad_argument (error, "--limit must not be negative");
+  if (!(a->checkpoint_minutes > 0.0))
+    return anogan_tool_bad_argument (error,
+        "--checkpoint-minutes must be positive");
+  if (!(a->quantile > 0.0 && a->quantile <= 1.0))
+    return anogan_tool_bad_argument (error, "--quantile must be in (0, 1]");
+  if (a->calibration_iterations < 1)
+    return anogan_tool_bad_argument (error,
+        "--calibration-iterations must be at least 1");
+  return TRUE;
+}
+
+static gboolean
+parse_augment (const char *text, guint *flags, GError **error)
+{
+  g_auto (GStrv) words = NULL;
+
+  *flags = 0;
+  if (text == NULL)
+    return TRUE;
+  words = g_strsplit (text, ",", -1);
+  for (int i = 0; words[i]; i++) {
+    const char *w = g_strstrip (words[i]);
+    if (strcmp (w, "hflip") == 0)
+      *flags |= ANOGAN_AUGMENT_HFLIP;
+    else if (strcmp (w, "vflip") == 0)
+      *flags |= ANOGAN_AUGMENT_VFLIP;
+    else if (strcmp (w, "flip") == 0)
+      *flags |= ANOGAN_AUGMENT_HFLIP | ANOGAN_AUGMENT_VFLIP;
+    else if (strcmp (w, "rot90") == 0)
+      *flags |= ANOGAN_AUGMENT_ROT90;
+    else if (*w != '\0')
+      return anogan_tool_bad_argument (error, "unknown augmentation '%s' "
+          "(hflip, vflip, flip, rot90)", w);
+  }
+  return TRUE;
+}
+
+static char *
+augment_to_string (guint flags)
+{
+  GString *s = g_string_new (NULL);
+
+  if (flags & ANOGAN_AUGMENT_HFLIP)
+    g_string_append (s, "hflip,");
+  if (flags & ANOGAN_AUGMENT_VFLIP)
+    g_string_append (s, "vflip,");
+  if (flags & ANOGAN_AUGMENT_ROT90)
+    g_string_append (s, "rot90,");
+  if (s->len > 0)
+    g_string_truncate (s, s->len - 1);
+  return g_string_free (s, FALSE);
+}
+
+/* ---- the model ---------------------------------------------------------- */
+
+static AnoganModel *
+new_model (const char *arch, guint64 seed, GError **error)
+{
+  AnoganModel *model = anogan_model_new_from_arch (arch, error);
+
+  if (model)
+    anogan_model_init_weights (model, seed);
+  return model;
+}
+
+/* The patch size the model takes, checked against --patch. */
+static gboolean
+check_patch (const Arguments *a, const AnoganModel *model, GError **error)
+{
+  int w, h;
+  char *end;
+
+  if (a->patch == NULL)
+    return TRUE;
+  w = (int) strtol (a->patch, &end, 10);
+  if (*end != 'x' || (h = (int) strtol (end + 1, &end, 10), *end != '\0'))
+    return anogan_tool_bad_argument (error, "--patch must be WxH, not '%s'",
+        a->patch);
+  if (w != model->input.dims[2] || h != model->input.dims[1])
+    return anogan_tool_bad_argument (error, "--patch %dx%d: the model "
+        "takes %dx%d patches", w, h, model->input.dims[2],
+        model->input.dims[1]);
+  return TRUE;
+}
+
+/* ---- data --------------------------------------------------------------- */
+
+typedef struct {
+  char *source;
+  int class_index;
+  int limit;
+  int stride;
+  guint64 seed;
+} DataSpec;
+
+static float *
+load_patches (const DataSpec *spec, const AnoganModel *model, gsize *n,
+    int *n_pictures, GError **error)
+{
+  AnoganToolDataOptions options;
+  g_autoptr (GPtrArray) pictures = NULL;
+  const AnoganShape *in = &model->input;
+
+  anogan_tool_data_options_init (&options);
+  options.class_index = spec->class_index;
+  options.limit = spec->limit;
+  options.seed = spec->seed;
+  options.min_width = in->dims[2];
+  options.min_height = in->dims[1];
+  pictures = anogan_tool_data_load (spec->source, &options, error);
+  if (pictures == NULL)
+    return NULL;
+  *n_pictures = pictures->len;
+  return anogan_tool_data_patches (pictures, in->dims[0], in->dims[1],
+      in->dims[2], spec->stride, n, error);
+}
+
+/* ---- the model card ----------------------------------------------------- */
+
+static void
+set_string (JsonObject *o, const char *key, const char *value)
+{
+  if (value)
+    json_object_set_string_member (o, key, value);
+}
+
+static JsonObject *
+card_object (AnoganModel *model, const char *key)
+{
+  JsonObject *o = json_object_new ();
+
+  json_object_set_object_member (model->metadata, key, o);
+  return o;
+}
+
+static void
+write_training_card (AnoganTrainer *t, const DataSpec *spec, gsize patches,
+    int pictures, int epochs, double seconds, const AnoganTrainStats *last)
+{
+  AnoganModel *model = anogan_trainer_get_model (t);
+  const AnoganTrainOptions *o = anogan_trainer_get_options (t);
+  JsonObject *card = card_object (model, "training");
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *date = g_date_time_format_iso8601 (now);
+  g_autofree char *augment = augment_to_string (o->augment);
+  g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, o->seed);
+
+  set_string (card, "data", spec->source);
+  if (spec->class_index >= 0)
+    json_object_set_int_member (card, "class", spec->class_index);
+  if (spec->limit > 0)
+    json_object_set_int_member (card, "limit", spec->limit);
+  json_object_set_int_member (card, "stride", spec->stride);
+  json_object_set_int_member (card, "pictures", pictures);
+  json_object_set_int_member (card, "patches", patches);
+  json_object_set_int_member (card, "epochs", epochs);
+  json_object_set_int_member (card, "steps", anogan_trainer_get_step (t));
+  json_object_set_int_member (card, "batch", o->batch);
+  json_object_set_double_member (card, "learning_rate", o->learning_rate);
+  json_object_set_double_member (card, "beta1", o->beta1);
+  json_object_set_double_member (card, "beta2", o->beta2);
+  set_string (card, "seed", seed);
+  set_string (card, "augment", augment);
+  json_object_set_int_member (card, "threads", o->threads);
+  json_object_set_double_member (card, "seconds", round (seconds));
+  set_string (card, "date", date);
+  if (last) {
+    json_object_set_double_member (card, "final_d_loss", last->d_loss);
+    json_object_set_double_member (card, "final_g_loss", last->g_loss);
+  }
+}
+
+/* The data of a resumed run: what the checkpoint's card says, unless the
+ * command line says otherwise. */
+static void
+data_spec_from_card (DataSpec *spec, const Arguments *a, AnoganModel *model)
+{
+  JsonObject *card = json_object_get_object_member (model->metadata,
+      "training");
+  const char *seed;
+
+  if (card == NULL || !json_object_has_member (card, "data"))
+    return;
+  if (spec->source == NULL)
+    spec->source = g_strdup (json_object_get_string_member (card, "data"));
+  if (a->class_index < 0)
+    spec->class_index = json_object_get_int_member_with_default (card,
+        "class", -1);
+  if (a->limit == 0)
+    spec->limit = json_object_get_int_member_with_default (card, "limit", 0);
+  if (a->stride < 0)
+    spec->stride = json_object_get_int_member_with_default (card, "stride",
+        -1);
+  seed = json_object_get_string_member_with_default (card, "seed", NULL);
+  if (seed)
+    spec->seed = g_ascii_strtoull (seed, NULL, 10);
+}
+
+/* ---- progress ----------------------------------------------------------- */
+
+typedef struct {
+  gboolean tty;
+  gboolean quiet;
+  gint64 start_us;
+  gint64 last_draw_us;
+  gint64 last_log_us;
+  gint64 first_step;
+  int batch;
+} Progress;
+
+static void
+progress_show (Progress *p, AnoganTrainer *t, gint64 per_epoch,
+    int epochs, const AnoganTrainStats *s, gboolean force)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 step = anogan_trainer_get_step (t);
+  gint64 total = per_epoch * epochs;
+  double elapsed = (now - p->start_us) / 1e6;
+  double rate = elapsed > 0 ? (step - p->first_step) * p->batch / elapsed : 0;
+  double eta = rate > 0 ? (total - step) * p->batch / rate : 0;
+  int epoch = (int) MIN ((step - 1) / per_epoch + 1, epochs);
+
+  if (p->quiet)
+    return;
+  if (p->tty) {
+    char bar[25];
+    int filled = (int) (24.0 * step / total);
+
+    if (!force && now - p->last_draw_us < REDRAW_SECONDS * 1e6)
+      return;
+    for (int i = 0; i < 24; i++)
+      bar[i] = i < filled ? '#' : '.';
+    bar[24] = '\0';
+    fprintf (stderr, "\rE %d/%d [%s] %3.0f%%  D %.3f  G %.3f  "
+        "D(x) %.2f  D(G(z)) %.2f  %.0f patches/s  ETA %02d:%02d:%02d ",
+        epoch, epochs, bar, 100.0 * step / total, s->d_loss, s->g_loss,
+        s->d_real, s->d_fake, rate, (int) eta / 3600, (int) eta / 60 % 60,
+        (int) eta % 60);
+    p->last_draw_us = now;
+  } else {
+    if (!force && now - p->last_log_us < LOG_SECONDS * 1e6)
+      return;
+    fprintf (stderr, "epoch %d/%d step %" G_GINT64_FORMAT "/%"
+        G_GINT64_FORMAT " d_loss %.4f g_loss %.4f d_real %.3f d_fake %.3f "
+        "%.0f patches/s\n", epoch, epochs, step, total, s->d_loss,
+        s->g_loss, s->d_real, s->d_fake, rate);
+    p->last_log_us = now;
+  }
+}
+
+static void
+progress_end (Progress *p)
+{
+  if (p->tty && !p->quiet)
+    fputc ('\n', stderr);
+}
+
+/* ---- calibration -------------------------------------------------------- */
+
+static gboolean
+calibrate (const Arguments *a, AnoganModel *model, GError **error)
+{
+  AnoganSearchOptions options;
+  AnoganToolDataOptions data_options;
+  g_autoptr (GPtrArray) pictures = NULL;
+  g_autoptr (AnoganToolScorer) scorer = NULL;
+  g_autofree AnoganToolScore *scores = NULL;
+  g_autofree double *values = NULL;
+  double threshold, mean = 0.0, largest = -INFINITY;
+  int stride = a->calibration_stride > 0 ? a->calibration_stride
+      : ANOGAN_TOOL_STRIDE_OF_TILE;
+  JsonObject *card;
+
+  anogan_tool_data_options_init (&data_options);
+  data_options.min_width = model->input.dims[2];
+  data_options.min_height = model->input.dims[1];
+  pictures = anogan_tool_data_load (a->calibrate, &data_options, error);
+  if (pictures == NULL)
+    return FALSE;
+
+  anogan_search_options_init (&options);
+  options.iterations = a->calibration_iterations;
+  options.lambda = model->lambda;
+  options.threads = a->threads;
+  scorer = anogan_tool_scorer_new (model, &options, stride, error);
+  if (scorer == NULL)
+    return FALSE;
+  scores = g_new0 (AnoganToolScore, pictures->len);
+  if (!anogan_tool_scorer_run (scorer,
+          (AnoganToolPicture * const *) pictures->pdata, pictures->len,
+          FALSE, scores, error))
+    return FALSE;
+
+  values = g_new (double, pictures->len);
+  for (guint i = 0; i < pictures->len; i++) {
+    values[i] = scores[i].results[scores[i].worst].score;
+    mean += values[i] / pictures->len;
+    largest = MAX (largest, values[i]);
+    anogan_tool_score_clear (&scores[i]);
+  }
+  if (!anogan_metrics_quantile (values, pictures->len, a->quantile,
+          &threshold, error))
+    return FALSE;
+
+  model->threshold = threshold;
+  card = card_object (model, "calibration");
+  set_string (card, "data", a->calibrate);
+  json_object_set_int_member (card, "pictures", pictures->len);
+  json_object_set_double_member (card, "quantile", a->quantile);
+  json_object_set_double_member (card, "threshold", threshold);
+  json_object_set_double_member (card, "score_mean", mean);
+  json_object_set_double_member (card, "score_max", largest);
+  json_object_set_int_member (card, "iterations", options.iterations);
+  json_object_set_double_member (card, "learning_rate",
+      options.learning_rate);
+  json_object_set_double_member (card, "lambda", options.lambda);
+  set_string (card, "loss", options.loss == ANOGAN_LOSS_L2 ? "l2" : "l1");
+  set_string (card, "z_init", "zero");
+  json_object_set_int_member (card, "stride", scorer->stride_x);
+  if (!a->quiet)
+    fprintf (stderr, "calibrated on %u pictures: threshold %.4g (%.1f%% "
+        "quantile; mean %.4g, max %.4g)\n", pictures->len, threshold,
+        100.0 * a->quantile, mean, largest);
+  return TRUE;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static AnoganTrainer *
+start_trainer (const Arguments *a, DataSpec *spec, GError **error)
+{
+  AnoganTrainOptions options;
+  AnoganModel *model;
+
+  if (a->resume) {
+    AnoganTrainer *t = anogan_trainer_resume (a->resume, a->threads, error);
+    if (t)
+      data_spec_from_card (spec, a, anogan_trainer_get_model (t));
+    return t;
+  }
+  anogan_train_options_init (&options);
+  if (a->batch >= 0)
+    options.batch = a->batch;
+  if (a->learning_rate >= 0)
+    options.learning_rate = a->learning_rate;
+  if (a->beta1 >= 0)
+    options.beta1 = a->beta1;
+  options.seed = a->seed;
+  options.threads = a->threads;
+  if (!parse_augment (a->augment, &options.augment, error))
+    return NULL;
+  model = new_model (a->arch, a->seed, error);
+  if (model == NULL)
+    return NULL;
+  if (!check_patch (a, model, error)) {
+    anogan_model_free (model);
+    return NULL;
+  }
+  return anogan_trainer_new (model, &options, error);
+}
+
+static gboolean
+save_checkpoint (AnoganTrainer *t, const char *path, const DataSpec *spec,
+    gsize patches, int pictures, int epochs, double seconds,
+    const AnoganTrainStats *last, GError **error)
+{
+  write_training_card (t, spec, patches, pictures, epochs, seconds, last);
+  return anogan_trainer_save_checkpoint (t, path, error);
+}
+
+static int
+run (const Arguments *a, GError **error)
+{
+  DataSpec spec = { g_strdup (a->data), a->class_index, a->limit, a->stride,
+    (guint64) a->seed };
+  g_autoptr (AnoganTrainer) t = NULL;
+  g_autofree float *patches = NULL;
+  g_autofree char *checkpoint = a->checkpoint ? g_strdup (a->checkpoint)
+      : g_strconcat (a->out, ".ckpt", NULL);
+  AnoganTrainStats last = { 0 };
+  gsize n_patches = 0;
+  int n_pictures = 0;
+  gint64 per_epoch, total, last_checkpoint_us;
+  Progress progress = { 0 };
+  AnoganModel *model;
+  int status = 0;
+
+  t = start_trainer (a, &spec, error);
+  if (t == NULL)
+    goto failed;
+  model = anogan_trainer_get_model (t);
+  if (spec.source == NULL) {
+    anogan_tool_bad_argument (error, "--data is required: the checkpoint "
+        "does not say what it was trained on");
+    goto failed;
+  }
+  if (spec.stride < 0)
+    spec.stride = MAX (1, model->input.dims[2] / 2);
+  patches = load_patches (&spec, model, &n_patches, &n_pictures, error);
+  if (patches == NULL || !anogan_trainer_set_data (t, n_patches, patches,
+          error))
+    goto failed;
+
+  per_epoch = anogan_trainer_steps_per_epoch (t);
+  total = per_epoch * a->epochs;
+  if (!a->quiet)
+    fprintf (stderr, "%s: %d pictures, %" G_GSIZE_FORMAT " patches of %dx%d, "
+        "%" G_GINT64_FORMAT " steps of %d per epoch%s\n", spec.source,
+        n_pictures, n_patches, model->input.dims[2], model->input.dims[1],
+        per_epoch, anogan_trainer_get_options (t)->batch,
+        anogan_trainer_get_step (t) > 0 ? ", resumed" : "");
+
+  signal (SIGINT, on_interrupt);
+  signal (SIGTERM, on_interrupt);
+  progress.tty = isatty (fileno (stderr));
+  progress.quiet = a->quiet;
+  progress.start_us = last_checkpoint_us = g_get_monotonic_time ();
+  progress.first_step = anogan_trainer_get_step (t);
+  progress.batch = anogan_trainer_get_options (t)->batch;
+
+  while (anogan_trainer_get_step (t) < total && !interrupted) {
+    gint64 now;
+
+    anogan_trainer_step (t, &last);
+    progress_show (&progress, t, per_epoch, a->epochs, &last, FALSE);
+    now = g_get_monotonic_time ();
+    if (anogan_trainer_get_step (t) % per_epoch == 0
+        || now - last_checkpoint_us > a->checkpoint_minutes * 60e6) {
+      if (!save_checkpoint (t, checkpoint, &spec, n_patches, n_pictures,
+              a->epochs, (now - progress.start_us) / 1e6, &last, error))
+        goto failed;
+      last_checkpoint_us = now;
+    }
+  }
+  if (anogan_trainer_get_step (t) > progress.first_step)
+    progress_show (&progress, t, per_epoch, a->epochs, &last, TRUE);
+  progress_end (&progress);
+
+  if (interrupted) {
+    if (!save_checkpoint (t, checkpoint, &spec, n_patches, n_pictures,
+            a->epochs, (g_get_monotonic_time () - progress.start_us) / 1e6,
+            &last, error))
+      goto failed;
+    fprintf (stderr, "interrupted at step %" G_GINT64_FORMAT ": checkpoint "
+        "in %s; continue with --resume %s\n", anogan_trainer_get_step (t),
+        checkpoint, checkpoint);
+    status = EXIT_INTERRUPTED;
+    goto done;
+  }
+
+  write_training_card (t, &spec, n_patches, n_pictures, a->epochs,
+      (g_get_monotonic_time () - progress.start_us) / 1e6, &last);
+  set_string (model->metadata, "name", a->name);
+  set_string (model->metadata, "description", a->description);
+  if (a->calibrate && !calibrate (a, model, error))
+    goto failed;
+  if (!anogan_model_save (model, a->out, error))
+    goto failed;
+  if (!a->quiet)
+    fprintf (stderr, "wrote %s\n", a->out);
+  goto done;
+
+failed:
+  status = 1;
+done:
+  g_free (spec.source);
+  return status;
+}
+
+int
+main (int argc, char **argv)
+{
+  Arguments args = { 0 };
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  if (!parse_arguments (&args, &argc, &argv, &error)) {
+    fprintf (stderr, "anogan-train: %s\n", error->message);
+    arguments_clear (&args);
+    return EXIT_BAD_ARGUMENTS;
+  }
+  status = run (&args, &error);
+  if (error) {
+    fprintf (stderr, "anogan-train: %s\n", error->message);
+    if (anogan_tool_error_is_bad_argument (error))
+      status = EXIT_BAD_ARGUMENTS;
+  }
+  arguments_clear (&args);
+  return status;
+}

@@ -1,0 +1,125 @@
+#!/bin/sh
+# Tests of the anogan-train tool, in TAP.  meson passes the paths of
+# anogan-train and anogan-score as $1 and $2.  The model is the small
+# DCGAN of tests/data/train16.json (1x16x16 patches) and the training
+# pictures are those of tests/data, cut with stride 8.
+set -u
+
+train=$1
+score=$2
+data=${ANOGAN_SOURCE_ROOT:?}/tests/data
+arch=$data/train16.json
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failures=0
+
+ok () { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok () { n=$((n + 1)); echo "not ok $n - $1"; failures=$((failures + 1)); }
+diag () { sed 's/^/# /' "$@"; }
+
+check () {
+  desc=$1; shift
+  if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# run EXPECTED_STATUS ARGS...: runs anogan-train, output in $tmp/out and
+# $tmp/err; true if it exits with EXPECTED_STATUS.
+run () {
+  want=$1; shift
+  "$train" "$@" >"$tmp/out" 2>"$tmp/err"
+  got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "# anogan-train $*: exit $got, want $want"
+    diag "$tmp/err"
+    return 1
+  fi
+}
+
+one_line_error () {
+  [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^anogan-train: $1" "$tmp/err"
+}
+
+# scores MODEL: the scores anogan-score gives the test pictures with it,
+# which differ when any weight does.
+scores () {
+  "$score" --model "$1" --iterations 3 --json "$data/grey-48x40.png" \
+    "$data/scratch-48x40.png" | sed 's/"file":"[^"]*",//'
+}
+
+common="--arch $arch --data $data --batch 8 --stride 8 --threads 1 --seed 3"
+
+# A run of three epochs writes a model with its card, and a checkpoint.
+check "trains three epochs" run 0 $common --epochs 3 --out "$tmp/straight.safetensors"
+check "writes the model" test -s "$tmp/straight.safetensors"
+check "writes a checkpoint beside it" test -s "$tmp/straight.safetensors.ckpt"
+"$score" --info "$tmp/straight.safetensors" >"$tmp/info" 2>&1
+check "the card says what it was trained on" \
+  grep -q '"pictures":6,"patches":126,"epochs":3,"steps":45' "$tmp/info"
+check "no threshold without calibration" grep -q "^threshold: none" "$tmp/info"
+check "logs plain lines when not on a terminal" \
+  grep -q "^epoch 3/3 step 45/45 d_loss" "$tmp/err"
+
+# The same seed and thread count give the same model.
+run 0 $common --epochs 3 --out "$tmp/again.safetensors" --quiet
+check "deterministic for a seed" \
+  test "$(scores "$tmp/straight.safetensors")" = "$(scores "$tmp/again.safetensors")"
+run 0 $common --epochs 3 --seed 4 --out "$tmp/other.safetensors" --quiet
+check "another seed, another model" \
+  test "$(scores "$tmp/straight.safetensors")" != "$(scores "$tmp/other.safetensors")"
+
+# Two epochs, then resumed to three: the same model as three at once.
+run 0 $common --epochs 2 --out "$tmp/first.safetensors" --quiet
+check "resumes from the checkpoint" \
+  run 0 --resume "$tmp/first.safetensors.ckpt" --epochs 3 --threads 1 \
+  --out "$tmp/resumed.safetensors"
+check "the resumed run says so" grep -q "resumed" "$tmp/err"
+check "a resumed run continues bit for bit" \
+  test "$(scores "$tmp/straight.safetensors")" = "$(scores "$tmp/resumed.safetensors")"
+
+# Interrupted: a final checkpoint, exit 130, and it resumes.
+"$train" $common --epochs 100000 --out "$tmp/long.safetensors" \
+  --quiet 2>"$tmp/err" &
+pid=$!
+i=0
+while [ ! -s "$tmp/long.safetensors.ckpt" ] && [ $i -lt 600 ]; do
+  sleep 0.1; i=$((i + 1))
+done
+kill -INT $pid
+wait $pid
+status=$?
+check "Ctrl-C exits with 130" test "$status" -eq 130
+check "Ctrl-C says where the checkpoint is" grep -q "^interrupted at step" "$tmp/err"
+check "no model is written when interrupted" test ! -e "$tmp/long.safetensors"
+reads_as_model () { "$score" --info "$1" >/dev/null; }
+check "the final checkpoint is a model anogan-score reads" \
+  reads_as_model "$tmp/long.safetensors.ckpt"
+
+# Calibration stores a threshold and the settings it was measured with.
+check "calibrates" run 0 $common --epochs 1 --calibrate "$data" \
+  --calibration-iterations 3 --quantile 0.5 --out "$tmp/calibrated.safetensors"
+"$score" --info "$tmp/calibrated.safetensors" >"$tmp/info" 2>&1
+check "the calibrated model has a threshold" grep -q "^threshold: [0-9]" "$tmp/info"
+check "the card holds the calibration settings" \
+  grep -q 'calibration: {"data":.*"quantile":0.5.*"iterations":3' "$tmp/info"
+
+# Bad arguments: one line, exit 2, nothing written.
+check "no --out" run 2 --arch "$arch" --data "$data"
+check "... says so" one_line_error "--out is required"
+check "unknown architecture" run 1 --arch nosuch --data "$data" --out "$tmp/x"
+check "... names it" one_line_error ".*nosuch"
+check "bad augmentation" run 2 $common --augment flip,spin --out "$tmp/x"
+check "... names it" one_line_error "unknown augmentation 'spin'"
+check "patch size not the model's" run 2 $common --patch 32x32 --out "$tmp/x"
+check "... says what the model takes" one_line_error ".*takes 16x16"
+check "missing data" run 1 --arch "$arch" --data "$tmp/none" --out "$tmp/x"
+check "... names it" one_line_error ".*$tmp/none"
+check "options of the checkpoint cannot change" \
+  run 2 --resume "$tmp/first.safetensors.ckpt" --batch 4 --out "$tmp/x"
+check "too few patches for a batch" \
+  run 2 $common --batch 1000 --out "$tmp/x"
+check "... says so" one_line_error ".*at least one batch"
+check "nothing written by failed runs" test ! -e "$tmp/x"
+
+echo "1..$n"
+[ "$failures" -eq 0 ]
