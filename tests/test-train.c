@@ -471,8 +471,9 @@ test_learns (void)
   AnoganModel *model = anogan_trainer_get_model (t);
   double before = distance_to_bars (model, 32);
   double after;
-  AnoganTrainStats stats;
+  AnoganTrainStats first, stats;
 
+  anogan_trainer_step (t, &first);
   run_steps (t, 1000);
   anogan_trainer_step (t, &stats);
   after = distance_to_bars (model, 32);
@@ -480,6 +481,9 @@ test_learns (void)
       "D loss %.3f, G loss %.3f", before, after, stats.d_loss,
       stats.g_loss);
   g_assert_true (isfinite (stats.d_loss) && isfinite (stats.g_loss));
+  /* D learns to tell real from fake: its loss falls from about 2 ln 2. */
+  g_assert_cmpfloat (fabs (first.d_loss - 2 * G_LN2), <, 0.1);
+  g_assert_cmpfloat (stats.d_loss, <, 0.5 * first.d_loss);
   g_assert_cmpfloat (after, <, 0.5 * before);
   g_assert_cmpfloat (after, <, 0.3);
 }
