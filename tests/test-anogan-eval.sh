@@ -286,10 +286,22 @@ else
   skip "a model's threshold (no python3 to make the model)"
 fi
 
-# Every picture of tests/data as "anomalous": grey, colour, RGBA, JPEG,
-# several tiles each, one padded; a set whose scores overlap the normal
-# ones, so that the recomputation is not of a perfect separation.
-eval_run 0 --normal "$data/normal" --anomalous "$ANOGAN_SOURCE_ROOT/tests/data" \
+# A picture smaller than one tile is not padded but refused: tests/data
+# holds a 20x20 one beside pictures that would score.
+eval_run 1 --normal "$data/normal" --anomalous "$ANOGAN_SOURCE_ROOT/tests/data" &&
+  [ "$(lines "$tmp/err")" -eq 1 ] && [ ! -s "$tmp/out" ] &&
+  grep -q 'tiny-20x20.png: .*20x20.*32x32 tile' "$tmp/err"
+check "a picture smaller than a tile: exit 1, one line naming it and both sizes" [ $? -eq 0 ]
+diag "$tmp/err"
+
+# Every other picture of tests/data as "anomalous": grey, colour, RGBA,
+# JPEG, several tiles each; a set whose scores overlap the normal ones, so
+# that the recomputation is not of a perfect separation.
+mkdir "$tmp/mixed"
+for f in "$ANOGAN_SOURCE_ROOT/tests/data/"*; do
+  case $f in *.png|*.jpg) [ "${f##*/}" = tiny-20x20.png ] || cp "$f" "$tmp/mixed/" ;; esac
+done
+eval_run 0 --normal "$data/normal" --anomalous "$tmp/mixed" \
   --scores "$tmp/m-scores.jsonl" --json
 check "pictures of every kind and size are scored" [ $? -eq 0 ]
 cp "$tmp/out" "$tmp/m-report.json"
@@ -300,12 +312,13 @@ py_test "overlapping sets: tiles per picture as the tiling gives them" '
 import json, os, sys
 tiles = {os.path.basename(d["name"]): d["tiles"]
          for d in map(json.loads, open(sys.argv[1]))}
-# 48x40: 2x2 tiles; 80x50: 3x2; 40x36: 2x2; 33x32: 2x1; 20x20 padded: 1.
+# 48x40: 2x2 tiles; 80x50: 3x2; 40x36: 2x2; 33x32: 2x1.
 want = {"grey-48x40.png": 4, "scratch-48x40.png": 4, "colour-80x50.png": 6,
-        "photo-40x36.jpg": 4, "alpha-33x32.png": 2, "tiny-20x20.png": 1}
+        "photo-40x36.jpg": 4, "alpha-33x32.png": 2}
 assert {k: v for k, v in tiles.items() if k in want} == want, tiles
+assert "tiny-20x20.png" not in tiles, tiles
 r = json.load(open(sys.argv[2]))
-assert r["n_anomalous"] == 6 and 0.0 < r["auroc"] < 1.0, r
+assert r["n_anomalous"] == 5 and 0.0 < r["auroc"] < 1.0, r
 ' "$tmp/m-scores.jsonl" "$tmp/m-report.json"
 
 # --limit: a seeded choice, the same for the same seed.

@@ -114,6 +114,12 @@ check "patch size not the model's" run 2 $common --patch 32x32 --out "$tmp/x"
 check "... says what the model takes" one_line_error ".*takes 16x16"
 check "missing data" run 1 --arch "$arch" --data "$tmp/none" --out "$tmp/x"
 check "... names it" one_line_error ".*$tmp/none"
+mkdir "$tmp/tiny"
+cp "$data/tiny-20x20.png" "$tmp/tiny/"
+check "a picture smaller than a patch is refused, not padded" \
+  run 1 --arch dcgan32 --data "$tmp/tiny" --out "$tmp/x"
+check "... names it, its size and the patch size" \
+  one_line_error "$tmp/tiny/tiny-20x20.png: .*20x20.*32x32 patch"
 check "options of the checkpoint cannot change" \
   run 2 --resume "$tmp/first.safetensors.ckpt" --batch 4 --out "$tmp/x"
 check "too few patches for a batch" \

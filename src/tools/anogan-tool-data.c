@@ -153,15 +153,6 @@ picture_new (char *name, int label)
   return picture;
 }
 
-/* The last step of every picture, whatever its source. */
-static void
-finish_picture (AnoganToolPicture *picture,
-    const AnoganToolDataOptions *options)
-{
-  anogan_tool_image_pad (&picture->image, options->min_width,
-      options->min_height);
-}
-
 static gboolean
 check_options (const char *source, const AnoganToolDataOptions *options,
     GError **error)
@@ -550,7 +541,12 @@ load_idx (const char *path, const AnoganToolDataOptions *options,
     anogan_tool_image_take_packed (&picture->image,
         g_memdup2 (images + (gsize) i * record, record), (int) dims[2],
         (int) dims[1], 1);
-    finish_picture (picture, options);
+    /* Only records are padded: a dataset of 28x28 records padded to a
+     * 32x32 model is the standard one-class protocol, while black borders
+     * around a photo or a frame would teach or judge the model on
+     * something the product never shows it. */
+    anogan_tool_image_pad (&picture->image, options->min_width,
+        options->min_height);
     g_ptr_array_add (pictures, picture);
   }
   return TRUE;
@@ -559,8 +555,7 @@ load_idx (const char *path, const AnoganToolDataOptions *options,
 /* ---- pictures and directories ------------------------------------------- */
 
 static gboolean
-load_picture (const char *path, const AnoganToolDataOptions *options,
-    GPtrArray *pictures, GError **error)
+load_picture (const char *path, GPtrArray *pictures, GError **error)
 {
   AnoganToolPicture *picture = picture_new (g_strdup (path), -1);
 
@@ -568,7 +563,6 @@ load_picture (const char *path, const AnoganToolDataOptions *options,
     anogan_tool_picture_free (picture);
     return FALSE;
   }
-  finish_picture (picture, options);
   g_ptr_array_add (pictures, picture);
   return TRUE;
 }
@@ -629,7 +623,7 @@ load_directory (const char *dir, const AnoganToolDataOptions *options,
 
   for (guint k = 0; k < chosen->len; k++)
     if (!load_picture (g_ptr_array_index (paths, g_array_index (chosen, int,
-                    k)), options, pictures, error))
+                    k)), pictures, error))
       return FALSE;
   return TRUE;
 }
@@ -719,7 +713,6 @@ on_new_sample (GstAppSink *sink, gpointer user_data)
       GST_VIDEO_FRAME_HEIGHT (&mapped),
       GST_VIDEO_FRAME_PLANE_STRIDE (&mapped, 0));
   gst_video_frame_unmap (&mapped);
-  finish_picture (slot.picture, reader->options);
 
   if (index == reader->slots->len) {
     g_array_append_val (reader->slots, slot);
@@ -911,7 +904,9 @@ out:
  *
  * Class filters need an IDX source with labels.  With a limit, a seeded
  * random choice of exactly that many pictures is kept, in source order.
- * Pictures smaller than the minimum size are padded, centred, with black.
+ * IDX records smaller than the minimum size are padded, centred, with
+ * black; pictures and video frames are left as they are, and a picture
+ * smaller than a patch is an error when it is cut or scored.
  *
  * Returns: (transfer full): the pictures (#AnoganToolPicture, freed with
  * the array), in source order, at least one; %NULL with @error set if the
@@ -963,7 +958,7 @@ anogan_tool_data_load (const char *source,
   if (kind == DIRECTORY)
     ok = load_directory (source, options, pictures, error);
   else if (kind == PICTURE)
-    ok = load_picture (source, options, pictures, error);
+    ok = load_picture (source, pictures, error);
   else
     ok = load_video (source, options, pictures, error);
   return ok ? g_steal_pointer (&pictures) : NULL;
@@ -990,8 +985,9 @@ anogan_tool_data_load (const char *source,
  *
  * Returns: (transfer full): *@n_patches patches of @channels × @height ×
  * @width floats, NCHW, the pictures' patches one picture after the other
- * (g_free); %NULL with @error set if a picture is smaller than a patch,
- * an argument is out of range, or the patches would not fit in memory
+ * (g_free); %NULL with @error set if a picture is smaller than a patch
+ * (anogan_tool_picture_check_size()), an argument is out of range, or the
+ * patches would not fit in memory
  */
 float *
 anogan_tool_data_patches (GPtrArray *pictures, int channels, int height,
@@ -1034,6 +1030,11 @@ anogan_tool_data_patches (GPtrArray *pictures, int channels, int height,
   tilings = g_new0 (AnoganTiling, pictures->len);
   for (; done < pictures->len; done++) {
     const AnoganToolPicture *picture = g_ptr_array_index (pictures, done);
+    /* Before the tiling, which would call a small picture a bad argument
+     * and name one axis only. */
+    if (!anogan_tool_picture_check_size (picture, width, height, "patch",
+            error))
+      goto out;
     if (!anogan_tiling_init (&tilings[done], picture->image.width,
             picture->image.height, width, height, stride, stride, error)) {
       g_prefix_error (error, "%s: ", picture->name);

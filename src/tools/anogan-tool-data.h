@@ -19,11 +19,14 @@ G_BEGIN_DECLS
  *   source order) when the source holds more; 0 keeps all
  * @seed: the seed of that choice
  * @frame_interval: video sources: take every Nth decoded frame
- * @min_width: pictures narrower than this are padded, centred, with black
+ * @min_width: IDX records narrower than this are padded, centred, with
+ *   black (Fashion-MNIST's 28x28 to a 32x32 model, the one-class
+ *   protocol); pictures and video frames are never padded
  * @min_height: likewise for the height
  *
  * How to read a source.  anogan_tool_data_options_init() sets the
- * defaults: all classes, none excluded, no limit, seed 0, every frame, no padding.
+ * defaults: all classes, none excluded, no limit, seed 0, every frame, no
+ * padding.
  */
 typedef struct {
   int class_index;
@@ -56,6 +59,39 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (AnoganToolPicture, anogan_tool_picture_free)
 
 GPtrArray *anogan_tool_data_load (const char *source,
     const AnoganToolDataOptions *options, GError **error);
+
+/**
+ * anogan_tool_picture_check_size:
+ * @picture: a picture
+ * @width: the width of one patch or tile
+ * @height: its height
+ * @what: what the caller calls it in messages: "patch", "tile"
+ * @error: return location for a #GError
+ *
+ * Checks that @picture holds at least one patch.  A smaller picture is
+ * not padded (only IDX records are, when they are read), so it cannot be
+ * trained on or scored; the error names it, its size and the patch size,
+ * in the same words in every tool.  Inline, because anogan-score uses it
+ * through the scorer without linking anogan-tool-data.c, which needs
+ * GStreamer.
+ *
+ * Returns: %FALSE with a %G_IO_ERROR_INVALID_DATA error if @picture is
+ *   narrower or lower than a patch: the data are at fault, not the
+ *   command line
+ */
+static inline gboolean
+anogan_tool_picture_check_size (const AnoganToolPicture *picture, int width,
+    int height, const char *what, GError **error)
+{
+  const AnoganToolImage *image = &picture->image;
+
+  if (image->width >= width && image->height >= height)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      "%s: the picture is %dx%d, smaller than one %dx%d %s", picture->name,
+      image->width, image->height, width, height, what);
+  return FALSE;
+}
 
 float *anogan_tool_data_patches (GPtrArray *pictures, int channels,
     int height, int width, int stride, gsize *n_patches, GError **error);

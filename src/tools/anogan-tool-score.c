@@ -360,6 +360,13 @@ anogan_tool_scorer_run (AnoganToolScorer *scorer,
   for (int p = 0; p < n_pictures && ok; p++) {
     const AnoganToolImage *image = &pictures[p]->image;
 
+    /* Checked before the tiling, whose message would speak of one axis
+     * only and as of a bad argument: a picture too small is bad data. */
+    if (!anogan_tool_picture_check_size (pictures[p], in->dims[2],
+            in->dims[1], "tile", error)) {
+      ok = FALSE;
+      break;
+    }
     ok = anogan_tiling_init (&scores[p].tiling, image->width, image->height,
         in->dims[2], in->dims[1], scorer->stride_x, scorer->stride_y, error);
     if (!ok)
