@@ -591,36 +591,24 @@ static char *
 checkpoint_json (const AnoganTrainer *t)
 {
   const AnoganTrainOptions *o = &t->options;
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  JsonObject *obj = json_object_new ();
   g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, o->seed);
   g_autofree char *checksum = g_strdup_printf ("%016" G_GINT64_MODIFIER "x",
       t->data_checksum);
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, CHECKPOINT_VERSION);
-  json_builder_set_member_name (b, "step");
-  json_builder_add_int_value (b, t->step);
-  json_builder_set_member_name (b, "batch");
-  json_builder_add_int_value (b, o->batch);
-  json_builder_set_member_name (b, "learning_rate");
-  json_builder_add_double_value (b, o->learning_rate);
-  json_builder_set_member_name (b, "beta1");
-  json_builder_add_double_value (b, o->beta1);
-  json_builder_set_member_name (b, "beta2");
-  json_builder_add_double_value (b, o->beta2);
+  json_object_set_int_member (obj, "version", CHECKPOINT_VERSION);
+  json_object_set_int_member (obj, "step", t->step);
+  json_object_set_int_member (obj, "batch", o->batch);
+  json_object_set_double_member (obj, "learning_rate", o->learning_rate);
+  json_object_set_double_member (obj, "beta1", o->beta1);
+  json_object_set_double_member (obj, "beta2", o->beta2);
   /* As a string: JSON numbers lose 64-bit integers in many readers. */
-  json_builder_set_member_name (b, "seed");
-  json_builder_add_string_value (b, seed);
-  json_builder_set_member_name (b, "augment");
-  json_builder_add_int_value (b, o->augment);
-  json_builder_set_member_name (b, "data_patches");
-  json_builder_add_int_value (b, t->n_patches);
-  json_builder_set_member_name (b, "data_checksum");
-  json_builder_add_string_value (b, checksum);
-  json_builder_end_object (b);
-
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_object_set_string_member (obj, "seed", seed);
+  json_object_set_int_member (obj, "augment", o->augment);
+  json_object_set_int_member (obj, "data_patches", t->n_patches);
+  json_object_set_string_member (obj, "data_checksum", checksum);
+  json_node_take_object (root, obj);
   return json_to_string (root, FALSE);
 }
 
