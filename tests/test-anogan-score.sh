@@ -2,8 +2,8 @@
 # Tests of the anogan-score tool, in TAP.  meson passes the tool's path as
 # $1; the pictures are in tests/data (made by tests/data/make-test-images.py)
 # and the model is $ANOGAN_TEST_DATA/dcgan32/model.safetensors (1x32x32
-# tiles).  Only the tool, shell utilities and python3's standard library
-# (to parse the JSON lines) are used.
+# tiles).  Only the tool, shell utilities, gst-launch-1.0 (to make a video)
+# and python3's standard library (to parse the JSON lines) are used.
 set -u
 
 tool=$1
@@ -287,6 +287,122 @@ EOF
 else
   skip "the residual map spans the grey ramp (no python3)"
 fi
+
+# ---- sources: directories, videos, IDX files --------------------------------
+
+# A directory: its pictures in byte order of their names; hidden files,
+# other files and subdirectories are passed over.
+mkdir -p "$tmp/parts/sub"
+cp "$data/photo-40x36.jpg" "$tmp/parts/b-photo.jpg"
+cp "$data/grey-48x40.png" "$tmp/parts/a-grey.png"
+cp "$data/grey-48x40.png" "$tmp/parts/.hidden.png"
+cp "$data/grey-48x40.png" "$tmp/parts/sub/c.png"
+printf 'notes, not a picture\n' >"$tmp/parts/notes.txt"
+score 0 "$tmp/parts" && [ "$(lines "$tmp/out")" -eq 2 ] &&
+  sed -n 1p "$tmp/out" | grep -q "^$tmp/parts/a-grey.png: score [0-9]" &&
+  sed -n 2p "$tmp/out" | grep -q "^$tmp/parts/b-photo.jpg: score [0-9]"
+check "a directory: one line per picture, in name order, others passed over" [ $? -eq 0 ]
+diag "$tmp/out"
+
+# Its pictures score as they do given one by one (to the float rounding of
+# batched products: the directory's pictures are searched together).
+score 0 --json "$tmp/parts/a-grey.png" && mv "$tmp/out" "$tmp/one.json" &&
+  score 0 --json "$tmp/parts/b-photo.jpg" && cat "$tmp/out" >>"$tmp/one.json" &&
+  score 0 --json "$tmp/parts"
+json_test "a directory's scores are its pictures' scored one by one" '
+import os
+one = [json.loads(line) for line in open(os.path.join(os.path.dirname(sys.argv[1]), "one.json"))]
+assert len(docs) == len(one) == 2, (len(docs), len(one))
+for d, o in zip(docs, one):
+    assert d["file"] == o["file"], (d["file"], o["file"])
+    assert len(d["tiles"]) == len(o["tiles"]) == 4, d
+    for key in ("score", "residual", "discrimination"):
+        assert abs(d[key] - o[key]) <= 1e-5 * abs(o[key]), (key, d[key], o[key])
+'
+
+# A video: six frames at 10 per second of a moving ball, raw in AVI so
+# that the decoded frames are exactly the pictures drawn; the same frames
+# as PNG files are the reference.
+if command -v gst-launch-1.0 >/dev/null &&
+  gst-launch-1.0 -q videotestsrc num-buffers=6 pattern=ball ! \
+    video/x-raw,format=GRAY8,width=64,height=48,framerate=10/1 ! \
+    avimux ! filesink location="$tmp/clip.avi" >/dev/null 2>&1 &&
+  gst-launch-1.0 -q videotestsrc num-buffers=6 pattern=ball ! \
+    video/x-raw,format=GRAY8,width=64,height=48,framerate=10/1 ! \
+    pngenc ! multifilesink location="$tmp/frame-%d.png" >/dev/null 2>&1; then
+  score 0 --frame-interval 2 --residual-out "$tmp/clip-maps" "$tmp/clip.avi" &&
+    [ "$(lines "$tmp/out")" -eq 3 ] &&
+    sed -n 1p "$tmp/out" | grep -q "^$tmp/clip.avi@0.000s: score [0-9].* of 4\$" &&
+    sed -n 2p "$tmp/out" | grep -q "^$tmp/clip.avi@0.200s: score [0-9].* of 4\$" &&
+    sed -n 3p "$tmp/out" | grep -q "^$tmp/clip.avi@0.400s: score [0-9].* of 4\$"
+  check "a video with --frame-interval 2: frames 0, 2 and 4, named by time" [ $? -eq 0 ]
+  diag "$tmp/out"
+
+  [ "$(png_size "$tmp/clip-maps/clip-0.000s-residual.png")" = "64 48" ] &&
+    [ "$(png_size "$tmp/clip-maps/clip-0.200s-residual.png")" = "64 48" ] &&
+    [ "$(png_size "$tmp/clip-maps/clip-0.400s-residual.png")" = "64 48" ] &&
+    [ "$(ls "$tmp/clip-maps" | wc -l)" -eq 3 ]
+  check "frames' residual maps are named SOURCE-TIMEs-residual.png" [ $? -eq 0 ]
+  ls "$tmp/clip-maps" | diag
+
+  score 0 --json "$tmp/frame-0.png" "$tmp/frame-2.png" "$tmp/frame-4.png" &&
+    mv "$tmp/out" "$tmp/frames.json" &&
+    score 0 --json --frame-interval 2 "$tmp/clip.avi"
+  json_test "a video's frames score as the same frames in PNG files" '
+import os
+ref = [json.loads(line) for line in open(os.path.join(os.path.dirname(sys.argv[1]), "frames.json"))]
+assert len(docs) == len(ref) == 3, (len(docs), len(ref))
+for d, r in zip(docs, ref):
+    for key in ("score", "residual", "discrimination"):
+        assert abs(d[key] - r[key]) <= 1e-5 * abs(r[key]), (d["file"], key, d[key], r[key])
+# The ball moves: the frames are not all alike.
+assert len({round(d["score"], 3) for d in docs}) > 1, [d["score"] for d in docs]
+'
+
+  score 2 --class 1 "$tmp/clip.avi" "$data/grey-48x40.png" &&
+    [ "$(lines "$tmp/err")" -eq 2 ] && grep -q 'clip.avi.*IDX' "$tmp/err" &&
+    [ ! -s "$tmp/out" ]
+  check "bad arguments exit 2: --class on a video and a picture" [ $? -eq 0 ]
+  diag "$tmp/err"
+else
+  skip "a video with --frame-interval 2 (GStreamer cannot write AVI here)"
+  skip "frames' residual maps (GStreamer cannot write AVI here)"
+  skip "a video's frames score as PNG files (GStreamer cannot write AVI here)"
+  skip "--class on a video (GStreamer cannot write AVI here)"
+fi
+
+bad_args "--frame-interval 0" --model "$model" --frame-interval 0 "$data/grey-48x40.png"
+bad_args "--class -3" --model "$model" --class -3 "$data/grey-48x40.png"
+
+# An IDX file of three 28x28 records labelled 1, 0, 1, padded to the
+# model's 32x32 tile; --class 1 keeps records 0 and 2.
+idx=$tmp/t-images-idx3-ubyte
+{ printf '\0\0\10\3\0\0\0\3\0\0\0\34\0\0\0\34'
+  LC_ALL=C awk 'BEGIN { for (i = 0; i < 3 * 784; i++) printf "%c", i * 7 % 127 + 1 }' </dev/null
+} >"$idx"
+printf '\0\0\10\1\0\0\0\3\1\0\1' >"$tmp/t-labels-idx1-ubyte"
+score 0 --class 1 --residual-out "$tmp/idx-maps" "$idx" &&
+  [ "$(lines "$tmp/out")" -eq 2 ] &&
+  sed -n 1p "$tmp/out" | grep -q "^$idx#0: score [0-9].* of 1\$" &&
+  sed -n 2p "$tmp/out" | grep -q "^$idx#2: score [0-9].* of 1\$" &&
+  [ "$(png_size "$tmp/idx-maps/t-images-idx3-ubyte-0-residual.png")" = "32 32" ] &&
+  [ "$(png_size "$tmp/idx-maps/t-images-idx3-ubyte-2-residual.png")" = "32 32" ]
+check "an IDX file with --class 1: its records of class 1, padded to the tile" [ $? -eq 0 ]
+diag "$tmp/out"
+score 0 --json "$idx"
+json_test "--json gives an IDX record's label" '
+assert [d["label"] for d in docs] == [1, 0, 1], docs
+assert [d["file"].rsplit("#", 1)[1] for d in docs] == ["0", "1", "2"], docs
+'
+
+# A source that cannot be read: one line naming it, exit 1, the other
+# sources still scored.
+printf 'Neither a picture nor a video, only some words.\n' >"$tmp/junk.dat"
+score 1 "$tmp/junk.dat" "$tmp/parts" "$tmp/no-such-dir/" &&
+  [ "$(lines "$tmp/err")" -eq 2 ] && grep -q 'junk.dat' "$tmp/err" &&
+  grep -q 'no-such-dir' "$tmp/err" && [ "$(lines "$tmp/out")" -eq 2 ]
+check "unreadable sources: one error line each, exit 1, the other scored" [ $? -eq 0 ]
+diag "$tmp/err"
 
 echo "1..$n"
 exit $((failures > 0))

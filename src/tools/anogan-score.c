@@ -3,9 +3,10 @@
  * Copyright (C) 2026 the gst-anogan authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * A thin front end: pictures are decoded with gdk-pixbuf, cut into tiles of
- * the model's input size and searched with libanogan; a picture's score is
- * its worst tile's.
+ * A thin front end: each source (a directory, a picture, an IDX file or a
+ * video) is read by the tools' data code, its pictures are cut into tiles
+ * of the model's input size and searched with libanogan; a picture's score
+ * is its worst tile's.
  */
 #include <errno.h>
 #include <math.h>
@@ -19,10 +20,17 @@
 #include "anogan-model.h"
 #include "anogan-search.h"
 #include "anogan-tiling.h"
-#include "anogan-tool-image.h"
+#include "anogan-tool-data.h"
 #include "anogan-tool-score.h"
 
 #define EXIT_BAD_ARGUMENTS 2
+
+/* --class not given. */
+#define NO_CLASS G_MININT
+
+/* Tiles searched together at least, when pictures are small: see
+ * group_tiles(). */
+#define GROUP_TILES 64
 
 /* What the command line asked for. */
 typedef struct {
@@ -31,7 +39,9 @@ typedef struct {
   AnoganToolScoreArgs score;
   gboolean json;
   char *residual_dir;
-  char **images;
+  int frame_interval;
+  int class_index;
+  char **sources;
 } Arguments;
 
 static void
@@ -41,12 +51,19 @@ arguments_clear (Arguments *args)
   g_free (args->info_path);
   anogan_tool_score_args_clear (&args->score);
   g_free (args->residual_dir);
-  g_strfreev (args->images);
+  g_strfreev (args->sources);
 }
 
 /* ---- command line ------------------------------------------------------- */
 
 static const char description[] =
+    "A SOURCE is a picture file (PNG, JPEG, ... as gdk-pixbuf reads them),\n"
+    "a directory of pictures, an IDX file (MNIST layout, gzip or not) or a\n"
+    "video GStreamer can decode; the kind is told from the content.  Every\n"
+    "picture of a source is scored: a video's frames are named by their\n"
+    "time (clip.webm@12.400s), an IDX file's records by their index\n"
+    "(FILE#42).\n"
+    "\n"
     "Each picture is cut into tiles of the model's input size, stepping by\n"
     "the stride from the top left; the last column and row are aligned with\n"
     "the right and bottom border.  For every tile the latent search finds\n"
@@ -60,15 +77,17 @@ static const char description[] =
     "Output: one line per picture, or with --json one JSON object per line:\n"
     "  {\"file\", \"score\", \"residual\", \"discrimination\", \"iterations\",\n"
     "   \"tiles\": [{\"x\", \"y\", \"score\"}, ...]}\n"
+    "(and \"label\" for the records of a labelled IDX file).\n"
     "\n"
     "Examples:\n"
     "  anogan-score --model cable.safetensors part1.png part2.jpg\n"
     "  anogan-score --model m.safetensors --stride 16 --json --residual-out maps *.png\n"
+    "  anogan-score --model m.safetensors parts/ --frame-interval 15 line.webm\n"
     "  anogan-score --info m.safetensors\n"
     "\n"
-    "Exit status: 0 when every picture was scored, 1 when the model or a\n"
-    "picture could not be read (the other pictures are still scored), 2 on\n"
-    "bad arguments.";
+    "Exit status: 0 when every picture was scored, 1 when the model, a\n"
+    "source or a picture could not be read (the others are still scored),\n"
+    "2 on bad arguments.";
 
 static gboolean
 parse_arguments (Arguments *args, int *argc, char ***argv, GError **error)
@@ -87,8 +106,15 @@ parse_arguments (Arguments *args, int *argc, char ***argv, GError **error)
     { "residual-out", 'r', 0, G_OPTION_ARG_FILENAME, &args->residual_dir,
       "Write DIR/NAME-residual.png, the residual |x - G(z)| of each "
       "picture (white = the picture's largest)", "DIR" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->images,
-      NULL, "IMAGE..." },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->sources,
+      NULL, "SOURCE..." },
+    { NULL }
+  };
+  const GOptionEntry source_entries[] = {
+    { "frame-interval", 0, 0, G_OPTION_ARG_INT, &args->frame_interval,
+      "Videos: score every Nth frame (default: 1, every frame)", "N" },
+    { "class", 0, 0, G_OPTION_ARG_INT, &args->class_index,
+      "IDX files: score only the records labelled K", "K" },
     { NULL }
   };
   g_autoptr (GOptionContext) context =
@@ -100,6 +126,7 @@ parse_arguments (Arguments *args, int *argc, char ***argv, GError **error)
   g_option_context_set_description (context, description);
   g_option_context_add_main_entries (context, model_entries, NULL);
   anogan_tool_score_args_add_entries (&args->score, context, NULL);
+  g_option_context_add_main_entries (context, source_entries, NULL);
   g_option_context_add_main_entries (context, output_entries, NULL);
   return g_option_context_parse (context, argc, argv, error);
 }
@@ -113,18 +140,33 @@ search_options_from_arguments (const Arguments *args,
   if (!args->model_path)
     return anogan_tool_bad_argument (error,
         "--model is required (or --info MODEL)");
-  if (!args->images || !args->images[0])
-    return anogan_tool_bad_argument (error, "no pictures to score");
+  if (!args->sources || !args->sources[0])
+    return anogan_tool_bad_argument (error, "no pictures to score: give "
+        "picture files, directories, IDX files or videos");
+  if (args->frame_interval < 1)
+    return anogan_tool_bad_argument (error,
+        "--frame-interval must be at least 1");
+  if (args->class_index != NO_CLASS && args->class_index < 0)
+    return anogan_tool_bad_argument (error,
+        "--class must be a label, 0 or more");
   return anogan_tool_score_args_to_options (&args->score, options, error);
 }
 
 /* ---- scoring ------------------------------------------------------------ */
 
+/* Prints an error as the one line it makes on stderr, and clears it. */
 static void
-print_json (const char *path, const AnoganToolScore *score)
+report (GError **error)
+{
+  g_printerr ("anogan-score: %s\n", (*error)->message);
+  g_clear_error (error);
+}
+
+static void
+print_json (const AnoganToolPicture *picture, const AnoganToolScore *score)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autofree char *file = g_filename_display_name (path);
+  g_autofree char *file = g_filename_display_name (picture->name);
   g_autofree char *line = NULL;
   const AnoganTiling *tiling = &score->tiling;
   const AnoganPatchResult *r = &score->results[score->worst];
@@ -132,6 +174,10 @@ print_json (const char *path, const AnoganToolScore *score)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "file");
   json_builder_add_string_value (b, file);
+  if (picture->label >= 0) {
+    json_builder_set_member_name (b, "label");
+    json_builder_add_int_value (b, picture->label);
+  }
   anogan_tool_json_add_number (b, "score", r->score);
   anogan_tool_json_add_number (b, "residual", r->residual);
   anogan_tool_json_add_number (b, "discrimination", r->discrimination);
@@ -156,9 +202,10 @@ print_json (const char *path, const AnoganToolScore *score)
 }
 
 static void
-print_text (const char *path, const AnoganToolScore *score, double threshold)
+print_text (const AnoganToolPicture *picture, const AnoganToolScore *score,
+    double threshold)
 {
-  g_autofree char *file = g_filename_display_name (path);
+  g_autofree char *file = g_filename_display_name (picture->name);
   const AnoganTiling *tiling = &score->tiling;
   const int worst = score->worst;
   const AnoganPatchResult *r = &score->results[worst];
@@ -173,65 +220,159 @@ print_text (const char *path, const AnoganToolScore *score, double threshold)
   printf ("\n");
 }
 
-/* DIR/NAME-residual.png, NAME being the picture's file name without its
- * extension. */
+/* DIR/NAME-residual.png.  For a picture file, NAME is its file name
+ * without the extension.  A video frame ("clip.webm@12.400s") or an IDX
+ * record ("train-images-idx3-ubyte.gz#7") is named after its source, whose
+ * extension goes, then a '-' and the frame's time or the record's index
+ * ("clip-12.400s", "train-images-idx3-ubyte-7"): '@' and '#' mean
+ * something to shells and URLs, and no separator may end up in a file
+ * name. */
 static char *
-residual_path (const char *dir, const char *picture)
+residual_path (const char *dir, const char *source, const char *picture)
 {
-  g_autofree char *base = g_path_get_basename (picture);
+  const gsize len = strlen (source);
+  const gboolean part = g_str_has_prefix (picture, source) &&
+      (picture[len] == '@' || picture[len] == '#');
+  g_autofree char *base = g_path_get_basename (part ? source : picture);
   g_autofree char *name = NULL;
   char *dot = strrchr (base, '.');
 
   if (dot && dot != base)
     *dot = '\0';
-  name = g_strconcat (base, "-residual.png", NULL);
+  if (part) {
+    g_autofree char *where = g_strdup (picture + len + 1);
+    g_strdelimit (where, "/" G_DIR_SEPARATOR_S, '_');
+    name = g_strconcat (base, "-", where, "-residual.png", NULL);
+  } else {
+    name = g_strconcat (base, "-residual.png", NULL);
+  }
   return g_build_filename (dir, name, NULL);
 }
 
+/* Scores @n pictures of @source in one search, then prints their lines
+ * and writes their residual maps.  Errors are reported here. */
 static gboolean
-score_picture (AnoganToolScorer *scorer, const Arguments *args,
-    const char *path, GError **error)
+score_group (AnoganToolScorer *scorer, const Arguments *args,
+    const char *source, AnoganToolPicture **pictures, int n)
 {
-  AnoganToolPicture picture = { .name = (char *) path, .label = -1 };
-  AnoganToolPicture *pictures[] = { &picture };
-  AnoganToolScore score;
-  gboolean ok;
+  g_autofree AnoganToolScore *scores = g_new0 (AnoganToolScore, n);
+  GError *error = NULL;
+  gboolean ok = TRUE;
 
-  if (!anogan_tool_image_load (&picture.image, path, error))
+  if (!anogan_tool_scorer_run (scorer, pictures, n,
+          args->residual_dir != NULL, scores, &error)) {
+    report (&error);
     return FALSE;
-  ok = anogan_tool_scorer_run (scorer, pictures, 1,
-      args->residual_dir != NULL, &score, error);
-  anogan_tool_image_clear (&picture.image);
-  if (!ok)
-    return FALSE;
-
-  if (args->json)
-    print_json (path, &score);
-  else
-    print_text (path, &score, scorer->model->threshold);
-  fflush (stdout);
-
-  if (score.residual_map) {
-    g_autofree char *out = residual_path (args->residual_dir, path);
-    ok = anogan_tool_save_map_png (score.residual_map, score.tiling.width,
-        score.tiling.height, out, error);
   }
-  anogan_tool_score_clear (&score);
+
+  for (int i = 0; i < n; i++) {
+    if (args->json)
+      print_json (pictures[i], &scores[i]);
+    else
+      print_text (pictures[i], &scores[i], scorer->model->threshold);
+    fflush (stdout);
+
+    if (scores[i].residual_map) {
+      g_autofree char *out = residual_path (args->residual_dir, source,
+          pictures[i]->name);
+      if (!anogan_tool_save_map_png (scores[i].residual_map,
+              scores[i].tiling.width, scores[i].tiling.height, out, &error)) {
+        report (&error);
+        ok = FALSE;
+      }
+    }
+    anogan_tool_score_clear (&scores[i]);
+  }
   return ok;
 }
 
+/* Tiles along one axis, as anogan_tiling_init() places them: steps of
+ * @stride from 0, and one more flush with the border if they fall short. */
+static gsize
+tiles_along (int size, int tile, int stride)
+{
+  return (gsize) (size - tile + stride - 1) / stride + 1;
+}
+
+/* How many tiles a group of pictures should reach before it goes to the
+ * search.  A folder of parts of one tile each is then searched many parts
+ * at a time, in full batches on several threads, while a picture of many
+ * tiles (a video frame) goes alone and its line comes as soon as it is
+ * scored.  The number is fixed, not taken from --threads or --batch, so
+ * that the groups, and with them the last bits of the results (rounding
+ * in batched matrix products), are the same whatever those options say.
+ * Random starts depend on a tile's place in the search, so with them
+ * every picture goes alone: its score must not depend on what else is
+ * scored with it. */
+static gsize
+group_tiles (AnoganToolScorer *scorer)
+{
+  const AnoganSearchOptions *o = anogan_search_get_options (scorer->search);
+
+  return o->z_init == ANOGAN_Z_ZERO ? GROUP_TILES : 1;
+}
+
+/* Scores every picture of @source.  A picture smaller than a tile is
+ * reported and the others are still scored.  Returns the exit status the
+ * source calls for. */
 static int
-score_pictures (const Arguments *args, const AnoganSearchOptions *options)
+score_source (AnoganToolScorer *scorer, const Arguments *args,
+    const AnoganToolDataOptions *data_options, const char *source)
+{
+  const int tile_w = scorer->model->input.dims[2];
+  const int tile_h = scorer->model->input.dims[1];
+  const gsize target = group_tiles (scorer);
+  g_autoptr (GPtrArray) pictures = NULL;
+  g_autoptr (GPtrArray) group = g_ptr_array_new ();
+  GError *error = NULL;
+  int status = EXIT_SUCCESS;
+  gsize tiles = 0;
+
+  pictures = anogan_tool_data_load (source, data_options, &error);
+  if (!pictures) {
+    /* --class on a source without labels is the command line's fault. */
+    status = anogan_tool_error_is_bad_argument (error) ?
+        EXIT_BAD_ARGUMENTS : EXIT_FAILURE;
+    report (&error);
+    return status;
+  }
+
+  for (guint i = 0; i < pictures->len; i++) {
+    AnoganToolPicture *picture = g_ptr_array_index (pictures, i);
+    const AnoganToolImage *image = &picture->image;
+
+    if (!anogan_tool_picture_check_size (picture, tile_w, tile_h, "tile",
+            &error)) {
+      report (&error);
+      status = EXIT_FAILURE;
+    } else {
+      g_ptr_array_add (group, picture);
+      tiles += tiles_along (image->width, tile_w, scorer->stride_x) *
+          tiles_along (image->height, tile_h, scorer->stride_y);
+    }
+    if (group->len > 0 && (tiles >= target || i + 1 == pictures->len)) {
+      if (!score_group (scorer, args, source,
+              (AnoganToolPicture **) group->pdata, (int) group->len))
+        status = MAX (status, EXIT_FAILURE);
+      g_ptr_array_set_size (group, 0);
+      tiles = 0;
+    }
+  }
+  return status;
+}
+
+static int
+score_sources (const Arguments *args, const AnoganSearchOptions *options)
 {
   g_autoptr (AnoganModel) model = NULL;
   g_autoptr (AnoganToolScorer) scorer = NULL;
+  AnoganToolDataOptions data_options;
   GError *error = NULL;
   int status = EXIT_SUCCESS;
 
   model = anogan_model_load (args->model_path, &error);
   if (!model) {
-    g_printerr ("anogan-score: %s\n", error->message);
-    g_error_free (error);
+    report (&error);
     return EXIT_FAILURE;
   }
 
@@ -247,20 +388,28 @@ score_pictures (const Arguments *args, const AnoganSearchOptions *options)
     goto failed;
   }
 
-  for (int i = 0; args->images[i]; i++)
-    if (!score_picture (scorer, args, args->images[i], &error)) {
-      g_printerr ("anogan-score: %s\n", error->message);
-      g_clear_error (&error);
-      status = EXIT_FAILURE;
-    }
+  anogan_tool_data_options_init (&data_options);
+  data_options.frame_interval = args->frame_interval;
+  if (args->class_index != NO_CLASS)
+    data_options.class_index = args->class_index;
+  /* IDX records smaller than a tile are padded, as anogan-eval pads them
+   * (Fashion-MNIST's 28x28 for a 32x32 model); pictures and frames never
+   * are. */
+  data_options.min_width = model->input.dims[2];
+  data_options.min_height = model->input.dims[1];
+
+  for (int i = 0; args->sources[i]; i++) {
+    int source_status = score_source (scorer, args, &data_options,
+        args->sources[i]);
+    status = MAX (status, source_status);
+  }
   return status;
 
 failed:
-  g_printerr ("anogan-score: %s\n", error->message);
   /* Option values the search refuses are bad arguments too. */
   status = anogan_tool_error_is_bad_argument (error) ?
       EXIT_BAD_ARGUMENTS : EXIT_FAILURE;
-  g_error_free (error);
+  report (&error);
   return status;
 }
 
@@ -419,7 +568,7 @@ print_info (const char *path)
 static gboolean
 check_info_alone (const Arguments *args, GError **error)
 {
-  if (args->info_path && (args->model_path || args->images))
+  if (args->info_path && (args->model_path || args->sources))
     return anogan_tool_bad_argument (error,
         "--info takes no --model and no pictures");
   return TRUE;
@@ -437,13 +586,15 @@ main (int argc, char **argv)
 
   anogan_search_options_init (&options);
   anogan_tool_score_args_init (&args.score);
+  args.frame_interval = 1;
+  args.class_index = NO_CLASS;
 
   if (parse_arguments (&args, &argc, &argv, &error) &&
       check_info_alone (&args, &error) &&
       (args.info_path ||
           search_options_from_arguments (&args, &options, &error)))
     status = args.info_path ? print_info (args.info_path) :
-        score_pictures (&args, &options);
+        score_sources (&args, &options);
   else
     status = EXIT_BAD_ARGUMENTS;
 
