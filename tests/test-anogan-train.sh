@@ -74,6 +74,8 @@ check "resumes from the checkpoint" \
   run 0 --resume "$tmp/first.safetensors.ckpt" --epochs 3 --threads 1 \
   --out "$tmp/resumed.safetensors"
 check "the resumed run says so" grep -q "resumed" "$tmp/err"
+"$score" --info "$tmp/resumed.safetensors" >"$tmp/info" 2>&1
+check "the resumed card counts every step" grep -q '"epochs":3,"steps":45' "$tmp/info"
 check "a resumed run continues bit for bit" \
   test "$(scores "$tmp/straight.safetensors")" = "$(scores "$tmp/resumed.safetensors")"
 

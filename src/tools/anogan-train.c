@@ -308,6 +308,7 @@ typedef struct {
   int limit;
   int stride;
   guint64 seed;
+  double seconds_before;        /* training time before a resume */
 } DataSpec;
 
 static float *
@@ -379,7 +380,8 @@ write_training_card (AnoganTrainer *t, const DataSpec *spec, gsize patches,
   set_string (card, "seed", seed);
   set_string (card, "augment", augment);
   json_object_set_int_member (card, "threads", o->threads);
-  json_object_set_double_member (card, "seconds", round (seconds));
+  json_object_set_double_member (card, "seconds",
+      round (spec->seconds_before + seconds));
   set_string (card, "date", date);
   if (last) {
     json_object_set_double_member (card, "final_d_loss", last->d_loss);
@@ -408,6 +410,8 @@ data_spec_from_card (DataSpec *spec, const Arguments *a, AnoganModel *model)
   if (a->stride < 0)
     spec->stride = json_object_get_int_member_with_default (card, "stride",
         -1);
+  spec->seconds_before = json_object_get_double_member_with_default (card,
+      "seconds", 0.0);
   seed = json_object_get_string_member_with_default (card, "seed", NULL);
   if (seed)
     spec->seed = g_ascii_strtoull (seed, NULL, 10);
@@ -589,7 +593,7 @@ static int
 run (const Arguments *a, GError **error)
 {
   DataSpec spec = { g_strdup (a->data), a->class_index, a->limit, a->stride,
-    (guint64) a->seed };
+    (guint64) a->seed, 0.0 };
   g_autoptr (AnoganTrainer) t = NULL;
   g_autofree float *patches = NULL;
   g_autofree char *checkpoint = a->checkpoint ? g_strdup (a->checkpoint)
