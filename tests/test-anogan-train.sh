@@ -76,6 +76,12 @@ check "resumes from the checkpoint" \
 check "the resumed run says so" grep -q "resumed" "$tmp/err"
 "$score" --info "$tmp/resumed.safetensors" >"$tmp/info" 2>&1
 check "the resumed card counts every step" grep -q '"epochs":3,"steps":45' "$tmp/info"
+losses () { sed -n 's/.*\("final_d_loss":[^,]*,"final_g_loss":[^}]*\).*/\1/p' "$1"; }
+run 0 --resume "$tmp/resumed.safetensors.ckpt" --epochs 3 --threads 1 \
+  --out "$tmp/again-resumed.safetensors" --quiet
+"$score" --info "$tmp/again-resumed.safetensors" >"$tmp/info-again" 2>&1
+check "a resume with no step left keeps the card's losses" \
+  test -n "$(losses "$tmp/info")" -a "$(losses "$tmp/info")" = "$(losses "$tmp/info-again")"
 check "a resumed run continues bit for bit" \
   test "$(scores "$tmp/straight.safetensors")" = "$(scores "$tmp/resumed.safetensors")"
 

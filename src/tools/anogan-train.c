@@ -417,6 +417,22 @@ data_spec_from_card (DataSpec *spec, const Arguments *a, AnoganModel *model)
     spec->seed = g_ascii_strtoull (seed, NULL, 10);
 }
 
+/* The last losses a resumed run's card reports, which stand until the run
+ * takes a step of its own. */
+static void
+losses_from_card (AnoganModel *model, AnoganTrainStats *last)
+{
+  JsonObject *card = json_object_get_object_member (model->metadata,
+      "training");
+
+  if (card == NULL)
+    return;
+  last->d_loss = json_object_get_double_member_with_default (card,
+      "final_d_loss", 0.0);
+  last->g_loss = json_object_get_double_member_with_default (card,
+      "final_g_loss", 0.0);
+}
+
 /* ---- progress ----------------------------------------------------------- */
 
 typedef struct {
@@ -610,6 +626,8 @@ run (const Arguments *a, GError **error)
   if (t == NULL)
     goto failed;
   model = anogan_trainer_get_model (t);
+  if (a->resume)
+    losses_from_card (model, &last);
   if (spec.source == NULL) {
     anogan_tool_bad_argument (error, "--data is required: the checkpoint "
         "does not say what it was trained on");
