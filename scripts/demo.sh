@@ -11,7 +11,7 @@
 # Environment, defaults in brackets: DEMO_BUILD, the build directory
 # [build]; DEMO_OUT, where the residual maps go [demo-output]; DEMO_MODEL
 # [models/brick/brick.safetensors]; DEMO_ITERATIONS, Adam steps per tile
-# [200, about a minute of scoring on two cores].
+# [200, a little over a minute of scoring on two cores].
 #
 # Only bash, awk and the project's tools: nothing here needs Python.
 set -euo pipefail
@@ -24,8 +24,10 @@ clip=media/brick-belt.webm
 truth=media/demo-line.json
 interval=15
 stride=32
-# 13 frames of 80 tiles: 200 steps per tile take about a minute on two
-# cores at the search's 3000 patch-iterations a second (docs/performance.md).
+# 200 steps per tile: what the brick model's threshold was calibrated with
+# (its card says so), so that the frames' scores compare with it.  13
+# frames of 80 tiles then take some 70 s on two cores, at the search's
+# 3000 patch-iterations a second.
 iterations=${DEMO_ITERATIONS:-200}
 
 bash scripts/install-deps.sh
