@@ -71,9 +71,7 @@ GPtrArray *anogan_tool_data_load (const char *source,
  * Checks that @picture holds at least one patch.  A smaller picture is
  * not padded (only IDX records are, when they are read), so it cannot be
  * trained on or scored; the error names it, its size and the patch size,
- * in the same words in every tool.  Inline, because anogan-score uses it
- * through the scorer without linking anogan-tool-data.c, which needs
- * GStreamer.
+ * in the same words in every tool.
  *
  * Returns: %FALSE with a %G_IO_ERROR_INVALID_DATA error if @picture is
  *   narrower or lower than a patch: the data are at fault, not the
