@@ -12,35 +12,7 @@ tool=$1
 score_tool=$2
 data=${ANOGAN_SOURCE_ROOT:?}/tests/data/eval
 model=${ANOGAN_TEST_DATA:?}/dcgan32/model.safetensors
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failures=0
-
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok () { n=$((n + 1)); echo "not ok $n - $1"; failures=$((failures + 1)); }
-skip () { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-diag () { sed 's/^/# /' "$@"; }
-
-check () {
-  desc=$1; shift
-  if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# run EXPECTED_STATUS ARGS...: runs the tool, output in $tmp/out and
-# $tmp/err; true if it exits with EXPECTED_STATUS.
-run () {
-  want=$1; shift
-  "$tool" "$@" >"$tmp/out" 2>"$tmp/err"
-  got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "# anogan-eval $*: exit $got, want $want"
-    diag "$tmp/err"
-    return 1
-  fi
-}
-
-lines () { wc -l <"$1" | tr -d ' '; }
+. "$(dirname "$0")/tap.sh"
 
 if command -v python3 >/dev/null; then have_python=true; else have_python=false; fi
 
@@ -353,5 +325,4 @@ r = json.load(open(sys.argv[2]))
 assert r["class"] == 0 and r["n_normal"] == 2 and r["n_anomalous"] == 2, r
 ' "$tmp/c.jsonl" "$tmp/out"
 
-echo "1..$n"
-exit $((failures > 0))
+tap_end

@@ -9,36 +9,7 @@ set -u
 tool=$1
 data=${ANOGAN_SOURCE_ROOT:?}/tests/data
 model=${ANOGAN_TEST_DATA:?}/dcgan32/model.safetensors
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failures=0
-
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok () { n=$((n + 1)); echo "not ok $n - $1"; failures=$((failures + 1)); }
-skip () { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-diag () { sed 's/^/# /' "$@"; }
-
-# check DESCRIPTION COMMAND...: one test point, passing if COMMAND does.
-check () {
-  desc=$1; shift
-  if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# run EXPECTED_STATUS ARGS...: runs the tool, output in $tmp/out and
-# $tmp/err; true if it exits with EXPECTED_STATUS.
-run () {
-  want=$1; shift
-  "$tool" "$@" >"$tmp/out" 2>"$tmp/err"
-  got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "# anogan-score $*: exit $got, want $want"
-    diag "$tmp/err"
-    return 1
-  fi
-}
-
-lines () { wc -l <"$1" | tr -d ' '; }
+. "$(dirname "$0")/tap.sh"
 
 # json_check ASSERTIONS: parses every line of $tmp/out as JSON into `docs`
 # and runs the Python assertions on them.
@@ -404,5 +375,4 @@ score 1 "$tmp/junk.dat" "$tmp/parts" "$tmp/no-such-dir/" &&
 check "unreadable sources: one error line each, exit 1, the other scored" [ $? -eq 0 ]
 diag "$tmp/err"
 
-echo "1..$n"
-exit $((failures > 0))
+tap_end

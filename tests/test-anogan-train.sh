@@ -5,36 +5,11 @@
 # pictures are those of tests/data, cut with stride 8.
 set -u
 
-train=$1
+tool=$1
 score=$2
 data=${ANOGAN_SOURCE_ROOT:?}/tests/data
 arch=$data/train16.json
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failures=0
-
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok () { n=$((n + 1)); echo "not ok $n - $1"; failures=$((failures + 1)); }
-diag () { sed 's/^/# /' "$@"; }
-
-check () {
-  desc=$1; shift
-  if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# run EXPECTED_STATUS ARGS...: runs anogan-train, output in $tmp/out and
-# $tmp/err; true if it exits with EXPECTED_STATUS.
-run () {
-  want=$1; shift
-  "$train" "$@" >"$tmp/out" 2>"$tmp/err"
-  got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "# anogan-train $*: exit $got, want $want"
-    diag "$tmp/err"
-    return 1
-  fi
-}
+. "$(dirname "$0")/tap.sh"
 
 one_line_error () {
   [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^anogan-train: $1" "$tmp/err"
@@ -86,7 +61,7 @@ check "a resumed run continues bit for bit" \
   test "$(scores "$tmp/straight.safetensors")" = "$(scores "$tmp/resumed.safetensors")"
 
 # Interrupted: a final checkpoint, exit 130, and it resumes.
-"$train" $common --epochs 100000 --out "$tmp/long.safetensors" \
+"$tool" $common --epochs 100000 --out "$tmp/long.safetensors" \
   --quiet 2>"$tmp/err" &
 pid=$!
 i=0
@@ -135,5 +110,4 @@ check "too few patches for a batch" \
 check "... says so" one_line_error ".*at least one batch"
 check "nothing written by failed runs" test ! -e "$tmp/x"
 
-echo "1..$n"
-[ "$failures" -eq 0 ]
+tap_end
