@@ -154,4 +154,4 @@ echo
 
 echo
 echo "== Speed of the latent search (dcgan32, 2 threads, 3 seconds)"
-"$build/src/tools/anogan-bench" --arch dcgan32 --threads 2 --batch 32 --seconds 3
+"$build/src/tools/anogan-bench" --arch dcgan32 --threads 2 --batch 8 --seconds 3
