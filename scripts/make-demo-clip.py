@@ -8,7 +8,8 @@
 # from the top of the picture to the bottom; now and then a defect rides in
 # at the top edge and crosses the picture.  The material is laid from the
 # bricks of the TEST rows of scikit-image's brick.png (the rows
-# make-texture-set.py never puts in a training set):
+# make-texture-set.py never puts in a training set), by the belt code of
+# texture_common.py, which make-texture-set.py --layout belt shares:
 #
 #  1. the mortar lines between the columns of bricks are found and fitted
 #     with straight lines; the photograph's perspective makes them lean and
@@ -31,30 +32,20 @@
 #       [--json JSON] [--frames DIR]
 
 import argparse
-import math
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from texture_common import (  # noqa: E402
-    fail, foreign_sources, load_texture, make_defect, run, split_rows,
-    to_uint8, write_json, write_png)
+    clip_bricks, clip_rows, fail, foreign_sources, lay_belt_for,
+    load_texture, make_defect, run, to_uint8, write_json, write_png)
 import numpy as np  # noqa: E402
-
-try:
-    from scipy.ndimage import map_coordinates
-    from scipy.signal import find_peaks
-except ImportError as e:
-    fail("needs scipy (Debian: python3-scipy, which python3-skimage "
-         "brings): %s" % e)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WIDTH, HEIGHT, FPS = 320, 240, 15
 FRAMES = 195
 SPEED = 4             # rows the belt moves per frame
-MARGIN = 3            # pixels of overlap where bricks meet
-BAND = 16             # rows per band when looking for mortar lines
 
 # (kind, frame at which it first shows at the top edge, frame column of
 # its centre).
@@ -71,138 +62,6 @@ DEFECTS = (
 # best deadline so the encoder's choices do not depend on timing.
 VP8 = ["vp8enc", "deadline=0", "cpu-used=0", "threads=1", "min-quantizer=4",
        "max-quantizer=4", "keyframe-max-dist=30"]
-
-
-def mortar_lines(region):
-    """The vertical mortar lines of region, as (x at row 0, slope) pairs,
-    left to right: the bright peaks of each band's column means, followed
-    from band to band and fitted with a straight line."""
-    height = region.shape[0]
-    tracks = None
-    for y0 in range(0, height - BAND + 1, BAND):
-        peaks, _ = find_peaks(region[y0:y0 + BAND].mean(axis=0),
-                              distance=20, prominence=10)
-        y = y0 + BAND / 2.0
-        if tracks is None:
-            tracks = [[(y, p)] for p in peaks]
-            continue
-        for track in tracks:
-            near = peaks[np.abs(peaks - track[-1][1]) <= 6]
-            if len(near):
-                track.append((y, near[0]))
-    bands = height // BAND
-    lines = []
-    for track in tracks:
-        if len(track) == bands:
-            ys, xs = np.array(track, dtype=float).T
-            slope, x0 = np.polyfit(ys, xs, 1)
-            lines.append((x0, slope))
-    if len(lines) < 4:
-        fail("found only %d mortar lines in the test rows" % len(lines))
-    return lines
-
-
-def straight_columns(region, lines, width):
-    """Each column of bricks between two mortar lines, resampled so that the
-    lines become the vertical edges of a strip width pixels wide, plus
-    MARGIN beyond each edge."""
-    height = region.shape[0]
-    u = np.arange(-MARGIN, width + MARGIN + 1, dtype=float) / width
-    y = np.arange(height, dtype=float)[:, None]
-    strips = []
-    for (l0, ls), (r0, rs) in zip(lines[:-1], lines[1:]):
-        left, right = l0 + ls * y, r0 + rs * y
-        x = left + u[None, :] * (right - left)
-        strips.append(map_coordinates(region, [np.broadcast_to(y, x.shape), x],
-                                      order=3, mode="nearest"))
-    return strips
-
-
-class Bricks:
-    """The bricks of the straightened columns.  A joint is a bright peak of
-    the mean of a strip's inner pixels; a whole brick runs from one joint to
-    the next.  There are few whole bricks in 205 rows, so new ones are made
-    by splicing the top of one brick onto the bottom of another, both cut
-    at joints, cross-faded in the brick's plain middle."""
-
-    FADE = 8          # rows on each side of a splice
-    GUARD = 6         # rows kept clear of the mortar of a joint
-
-    def __init__(self, strips):
-        self.strips = strips
-        self.tops, self.bottoms, self.lengths = [], [], []
-        for i, strip in enumerate(strips):
-            height = strip.shape[0]
-            inner = strip[:, 3 * MARGIN:-3 * MARGIN].mean(axis=1)
-            joints, _ = find_peaks(inner, distance=40, prominence=15)
-            self.lengths += np.diff(joints).tolist()
-            # Each end of a brick with the plain rows it has before the
-            # next joint or the end of the strip.
-            below = np.diff(np.append(joints, height))
-            above = np.diff(np.insert(joints, 0, 0))
-            self.tops += [(i, j, n) for j, n in zip(joints, below)
-                          if j >= MARGIN]
-            self.bottoms += [(i, j, n) for j, n in zip(joints, above)
-                             if j + MARGIN < height]
-        if not self.lengths:
-            fail("found no whole brick in the test rows")
-
-    def _pick(self, rng, ends, rows):
-        """A brick end with at least rows plain rows next to it."""
-        ends = [(i, j) for i, j, n in ends if n >= rows + self.GUARD]
-        if not ends:
-            fail("the test rows hold no brick end long enough to splice")
-        return ends[int(rng.integers(0, len(ends)))]
-
-    def make(self, rng):
-        """A brick: rows from MARGIN above its top joint to MARGIN below its
-        bottom one, a whole brick's length apart."""
-        length = self.lengths[int(rng.integers(0, len(self.lengths)))]
-        split = int(rng.integers(length // 3, 2 * length // 3 + 1))
-        rest = length - split
-        s, top = self._pick(rng, self.tops, split + self.FADE)
-        t, bottom = self._pick(rng, self.bottoms, rest + self.FADE)
-        upper = self.strips[s][top - MARGIN:top + split + self.FADE]
-        lower = self.strips[t][bottom - rest - self.FADE:bottom + MARGIN + 1]
-        fade = (np.arange(2 * self.FADE) + 0.5) / (2 * self.FADE)
-        middle = (upper[-2 * self.FADE:] * (1.0 - fade[:, None])
-                  + lower[:2 * self.FADE] * fade[:, None])
-        return np.vstack([upper[:-2 * self.FADE], middle,
-                          lower[2 * self.FADE:]])
-
-
-def ramp(n):
-    """Weights over n samples that rise over the first 2·MARGIN+1 and fall
-    over the last, crossing 1/2 at MARGIN from each end, so that two pieces
-    overlapping by 2·MARGIN+1 samples add up to 1 everywhere."""
-    i = np.arange(n, dtype=float)
-    edge = np.minimum(i, n - 1 - i)
-    return np.clip((edge + 1) / (2 * MARGIN + 2), 0.0, 1.0)
-
-
-def lay_belt(rng, bricks, columns, rows, width):
-    """A belt rows x columns·width, each column a seeded random run of
-    bricks, blended where they meet."""
-    pad = max(bricks.lengths) + 2 * MARGIN + 1
-    total = np.zeros((rows + 2 * pad, columns * width + 2 * MARGIN + 1))
-    weight = np.zeros_like(total)
-    for column in range(columns):
-        # Start each column at a different height so joints do not line up.
-        y = int(rng.integers(0, pad))
-        while y < rows + pad:
-            brick = bricks.make(rng)
-            if rng.integers(0, 2):
-                brick = brick[::-1]
-            if rng.integers(0, 2):
-                brick = brick[:, ::-1]
-            h, w = brick.shape
-            wy = np.outer(ramp(h), ramp(w))
-            x = column * width
-            total[y:y + h, x:x + w] += wy * brick
-            weight[y:y + h, x:x + w] += wy
-            y += h - 2 * MARGIN - 1
-    return (total / np.maximum(weight, 1e-6))[pad:pad + rows,
-                                              MARGIN:MARGIN + columns * width]
 
 
 def window_row(frame):
@@ -304,19 +163,12 @@ def main():
 
     texture = load_texture("brick")
     # The test rows in the wide sense: all that training never sees.
-    regions = split_rows(texture.shape[0], 64)
-    start, end = regions["calibration"][0], regions["test"][1]
-    region = texture[start:end]
-    lines = mortar_lines(region)
-    width = int(round(np.median(np.diff([x0 for x0, _ in lines]))))
-    bricks = Bricks(straight_columns(region, lines, width))
+    start, end = clip_rows(texture.shape[0])
+    bricks, width = clip_bricks(texture)
 
     rng = np.random.default_rng(args.seed)
-    columns = math.ceil(WIDTH / width) + 1
     rows = HEIGHT + SPEED * (FRAMES - 1)
-    belt = lay_belt(rng, bricks, columns, rows, width)
-    # Put a column's middle, not a mortar line, at the left edge.
-    x_offset = width // 2
+    belt, x_offset = lay_belt_for(rng, bricks, width, rows, WIDTH)
     defects = place_defects(belt, args.seed, x_offset)
     pixels = to_uint8(belt)
     frames = [pixels[window_row(f):window_row(f) + HEIGHT,
