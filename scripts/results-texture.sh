@@ -12,7 +12,8 @@
 #
 # Environment (defaults in brackets): EPOCHS [60], ITERATIONS [200],
 # STRIDE of the calibration and test tiles [32], THREADS of the search [0 = every core], TRAIN_THREADS [1], SEED [1],
-# MODEL [models/brick/brick.safetensors].
+# MODEL [models/brick/brick.safetensors], LAYOUT of the texture set
+# [photo; belt for the demo clip's material, docs/texture-data.md].
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +27,7 @@ threads=${THREADS:-0}
 # models were trained on one OpenBLAS thread.
 train_threads=${TRAIN_THREADS:-1}
 seed=${SEED:-1}
+layout=${LAYOUT:-photo}
 model=${MODEL:-$top/models/brick/brick.safetensors}
 set_dir=$build/texture-set
 cd "$top"
@@ -35,7 +37,8 @@ cd "$top"
   exit 1
 }
 mkdir -p "$results" "$(dirname "$model")"
-/usr/bin/python3 "$top/scripts/make-texture-set.py" "$set_dir" --seed "$seed"
+/usr/bin/python3 "$top/scripts/make-texture-set.py" "$set_dir" --seed "$seed" \
+  --layout "$layout"
 
 start=$(date +%s)
 if [ ! -e "$model" ]; then
