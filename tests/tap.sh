@@ -34,6 +34,27 @@ run () {
 
 lines () { wc -l <"$1" | tr -d ' '; }
 
+# bad_args DESCRIPTION ARGS...: exit 2 with exactly one line on stderr.
+bad_args () {
+  desc=$1; shift
+  if run 2 "$@" && [ "$(lines "$tmp/err")" -eq 1 ]; then
+    ok "bad arguments exit 2 with one line: $desc"
+  else
+    diag "$tmp/err"
+    not_ok "bad arguments exit 2 with one line: $desc"
+  fi
+}
+
+# png_size FILE: "WIDTH HEIGHT" from the PNG header, or nothing if FILE is
+# not a PNG.
+png_size () {
+  sig=$(od -An -tx1 -N8 "$1" | tr -d ' \n')
+  [ "$sig" = "89504e470d0a1a0a" ] || return 1
+  od -An -tu1 -j16 -N8 "$1" | awk '{
+    print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4,
+          $5 * 16777216 + $6 * 65536 + $7 * 256 + $8 }'
+}
+
 # tap_end: the plan, and the exit status meson reads.
 tap_end () {
   echo "1..$n"

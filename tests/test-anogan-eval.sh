@@ -30,32 +30,12 @@ py_test () {
   fi
 }
 
-# png_size FILE: "WIDTH HEIGHT" from the PNG header.
-png_size () {
-  sig=$(od -An -tx1 -N8 "$1" | tr -d ' \n')
-  [ "$sig" = "89504e470d0a1a0a" ] || return 1
-  od -An -tu1 -j16 -N8 "$1" | awk '{
-    print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4,
-          $5 * 16777216 + $6 * 65536 + $7 * 256 + $8 }'
-}
-
 # ---- without a model ------------------------------------------------------
 
 run 0 --help && grep -q -- '--anomalous' "$tmp/out" && grep -q -- '--masks' "$tmp/out" &&
   grep -q -- '--mosaic' "$tmp/out" && grep -q -- '--stride' "$tmp/out" &&
   grep -q 'Exit status' "$tmp/out"
 check "--help describes the options and exit status" [ $? -eq 0 ]
-
-# bad_args DESCRIPTION ARGS...: exit 2 with exactly one line on stderr.
-bad_args () {
-  desc=$1; shift
-  if run 2 "$@" && [ "$(lines "$tmp/err")" -eq 1 ]; then
-    ok "bad arguments exit 2 with one line: $desc"
-  else
-    diag "$tmp/err"
-    not_ok "bad arguments exit 2 with one line: $desc"
-  fi
-}
 
 sets="--normal $data/normal --anomalous $data/anomalous"
 bad_args "unknown option" --bogus --model "$model" $sets
