@@ -13,6 +13,9 @@ packages=(
   libxml2-utils
   # Fashion-MNIST, for the result scripts; the tests do not need it
   dataset-fashion-mnist
+  # GStreamer's Python bindings, for the Python example that reads
+  # anoganfilter's metas and messages; nothing else needs them
+  python3-gst-1.0 gir1.2-gst-plugins-base-1.0
 )
 
 missing=()
