@@ -14,6 +14,14 @@
  * large sgemm.  Batches are cut the same way whatever the thread count, and
  * random starts depend on the patch index alone, so the results do not
  * depend on how many workers share the work.
+ *
+ * The loss is far from convex in z: on a texture, G(z) draws a line of
+ * mortar a few pixels off and Adam's steps from the origin never move it
+ * across, because L1 has no gradient that points at a line it does not
+ * overlap.  Starting from the best of many fixed candidates (a bank of
+ * G(z) and f(G(z)) computed once per search) puts each patch in the right
+ * basin for the cost of about one step: comparing a patch with a
+ * candidate is a subtraction per pixel and feature, not a network pass.
  */
 #include "anogan-search.h"
 #include "anogan-adam.h"
@@ -57,6 +65,11 @@ struct _AnoganSearch {
   int f_channels;               /* f's channels (or features) */
   gsize f_plane;                /* f's H·W (or 1) */
 
+  /* The candidates' z, G(z) and f(G(z)), one candidate after the other:
+   * [K][nz], [K][C·H·W], [K][F]; in one allocation. */
+  int n_candidates;
+  float *bank_z, *bank_gz, *bank_f;
+
   int n_workers;
   Worker *workers;
   GThreadPool *pool;
@@ -93,6 +106,7 @@ anogan_search_options_init (AnoganSearchOptions *options)
   options->loss = ANOGAN_LOSS_L1;
   options->z_init = ANOGAN_Z_ZERO;
   options->seed = 0;
+  options->candidates = 0;
   options->patience = 0;
   options->tolerance = 1e-3f;
   options->threads = 0;
@@ -114,6 +128,8 @@ check_options (const AnoganSearchOptions *o, GError **error)
     problem = "unknown residual loss";
   else if (o->z_init < ANOGAN_Z_ZERO || o->z_init > ANOGAN_Z_UNIFORM)
     problem = "unknown z initialisation";
+  else if (o->candidates < 0 || o->candidates > 65536)
+    problem = "candidates must be between 0 and 65536";
   else if (o->patience < 0)
     problem = "patience must not be negative";
   else if (!(o->tolerance >= 0.0f) || !isfinite (o->tolerance))
@@ -148,6 +164,100 @@ draw_start (AnoganZInit init, guint64 seed, int patch, float *z, int nz,
       v = 2.0 * anogan_random_uniform (&state) - 1.0;
     z[(gsize) i * stride] = (float) v;
   }
+}
+
+/* ---------------------------------------------------------------------- */
+/* The bank of candidate starts. */
+
+/* Candidate 0 is the origin, the others draws from z's prior N(0, 1) on a
+ * stream of their own, so the bank depends on the seed alone. */
+static void
+draw_candidate (guint64 seed, int k, float *z, int nz)
+{
+  guint64 state = seed ^ (0x9E3779B97F4A7C15ull * (guint64) (k + 1))
+      ^ 0x5851F42D4C957F2Dull;
+
+  for (int i = 0; i < nz; i++)
+    z[i] = k == 0 ? 0.0f : (float) anogan_random_normal (&state);
+}
+
+/* G and f of every candidate, a worker's batch at a time, with worker 0's
+ * workspaces before any search runs. */
+static void
+fill_bank (AnoganSearch *s)
+{
+  const AnoganModel *m = s->model;
+  const int nz = m->nz, batch = s->options.batch;
+  Worker *w = &s->workers[0];
+
+  for (int first = 0; first < s->n_candidates; first += batch) {
+    const int n = MIN (batch, s->n_candidates - first);
+    const float *gz, *f_gz;
+
+    for (int k = 0; k < n; k++) {
+      float *z = s->bank_z + (gsize) (first + k) * nz;
+
+      draw_candidate (s->options.seed, first + k, z, nz);
+      cblas_scopy (nz, z, 1, w->z + k, n);
+    }
+    gz = anogan_net_forward (&m->generator, w->g_ws, n, w->z);
+    anogan_cnhw_to_nchw (gz, s->bank_gz + (gsize) first * s->n_pixels, n,
+        s->channels, s->plane);
+    f_gz = anogan_net_forward (&m->discriminator, w->d_ws, n, gz);
+    anogan_cnhw_to_nchw (f_gz, s->bank_f + (gsize) first * s->n_features, n,
+        s->f_channels, s->f_plane);
+  }
+}
+
+/* Σ|a - b| (or Σ(a - b)²) over @count floats of @a, contiguous, and of @b,
+ * every @b_stride-th run of @run floats; stops early once past @bound. */
+static double
+distance (const float *a, const float *b, gsize count, gsize run,
+    gsize b_stride, gboolean l1, double bound)
+{
+  double sum = 0.0;
+
+  for (gsize start = 0; start < count && sum <= bound; start += run) {
+    const float *pa = a + start, *pb = b + start / run * b_stride;
+
+    for (gsize i = 0; i < run; i++) {
+      float d = pa[i] - pb[i];
+
+      sum += l1 ? fabsf (d) : (double) d * d;
+    }
+  }
+  return sum;
+}
+
+/* The candidate with the lowest loss for patch @b of the batch in @w:
+ * the first of them on a tie, whichever thread asks. */
+static const float *
+best_candidate (AnoganSearch *s, Worker *w, int n, int b)
+{
+  const gboolean l1 = s->options.loss == ANOGAN_LOSS_L1;
+  const double wr = 1.0 - s->lambda, wd = s->lambda;
+  /* x and f(x) are channel-major, [C][n][plane]: patch b's values are runs
+   * of one plane, n planes apart. */
+  const float *x = w->x + (gsize) b * s->plane;
+  const float *f_x = w->f_x + (gsize) b * s->f_plane;
+  double best = INFINITY;
+  int chosen = 0;
+
+  for (int k = 0; k < s->n_candidates; k++) {
+    double loss = wr * distance (s->bank_gz + (gsize) k * s->n_pixels, x,
+        s->n_pixels, s->plane, n * s->plane, l1, wr > 0 ? best / wr
+        : INFINITY);
+
+    if (loss < best)
+      loss += wd * distance (s->bank_f + (gsize) k * s->n_features, f_x,
+          s->n_features, s->f_plane, n * s->f_plane, TRUE, wd > 0
+          ? (best - loss) / wd : INFINITY);
+    if (loss < best) {
+      best = loss;
+      chosen = k;
+    }
+  }
+  return s->bank_z + (gsize) chosen * s->model->nz;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -351,6 +461,8 @@ prepare_batch (AnoganSearch *s, Worker *w, int first, int n)
   for (int b = 0; b < n; b++) {
     if (s->z_start)
       cblas_scopy (nz, s->z_start + (gsize) (first + b) * nz, 1, w->z + b, n);
+    else if (s->n_candidates > 0)
+      cblas_scopy (nz, best_candidate (s, w, n, b), 1, w->z + b, n);
     else
       draw_start (s->options.z_init, s->options.seed, first + b, w->z + b, nz,
           n);
@@ -489,6 +601,16 @@ anogan_search_new (const AnoganModel *model,
   /* Parallelism comes from the workers; OpenBLAS threads inside them would
    * only contend for the same cores. */
   openblas_set_num_threads (1);
+
+  s->n_candidates = options->candidates;
+  if (s->n_candidates > 0) {
+    gsize nz = model->nz, k = s->n_candidates;
+
+    s->bank_z = g_new (float, k * (nz + s->n_pixels + s->n_features));
+    s->bank_gz = s->bank_z + k * nz;
+    s->bank_f = s->bank_gz + k * s->n_pixels;
+    fill_bank (s);
+  }
   if (s->n_workers > 1)
     s->pool = g_thread_pool_new (work, s, s->n_workers, TRUE, NULL);
   return s;
@@ -510,6 +632,7 @@ anogan_search_free (AnoganSearch *search)
   for (int i = 0; i < search->n_workers; i++)
     worker_clear (&search->workers[i]);
   g_free (search->workers);
+  g_free (search->bank_z);
   g_mutex_clear (&search->lock);
   g_cond_clear (&search->finished);
   g_free (search);
@@ -540,6 +663,8 @@ anogan_search_workspace_bytes (AnoganSearch *search)
 
   for (int i = 0; i < search->n_workers; i++)
     bytes += search->workers[i].bytes;
+  bytes += (gsize) search->n_candidates * (search->model->nz
+      + search->n_pixels + search->n_features) * sizeof (float);
   return bytes;
 }
 

@@ -45,6 +45,10 @@ typedef enum {
  * @loss: the residual loss
  * @z_init: where z starts
  * @seed: seed of random starts
+ * @candidates: when positive, each patch starts from the best of this
+ *   many fixed points of the latent space (the origin and draws from z's
+ *   prior, the same for every patch), judged by the search's own loss;
+ *   0 starts as @z_init says
  * @patience: stop a patch early after this many steps without an
  *   improvement of its loss by more than @tolerance (relative); 0 never
  * @tolerance: relative improvement that counts for @patience
@@ -60,6 +64,7 @@ typedef struct {
   AnoganResidualLoss loss;
   AnoganZInit z_init;
   guint64 seed;
+  int candidates;
   int patience;
   float tolerance;
   int threads;

@@ -455,6 +455,81 @@ test_random_starts (void)
   fixture_clear (&f);
 }
 
+/* The best of a bank of candidates: never worse than the origin (which is
+ * one of them), the score is the loss at the chosen z, the choice does not
+ * depend on threads or batching, and a patch that G draws exactly from one
+ * candidate is matched to it with a loss of zero. */
+static AnoganSearch *
+new_candidate_search (Fixture *f, int threads, int batch)
+{
+  AnoganSearchOptions o;
+  GError *error = NULL;
+  AnoganSearch *s;
+
+  anogan_search_options_init (&o);
+  o.iterations = 0;
+  o.candidates = 40;
+  o.seed = 3;
+  o.threads = threads;
+  o.batch = batch;
+  s = anogan_search_new (f->model, &o, &error);
+  g_assert_no_error (error);
+  return s;
+}
+
+static void
+test_candidates (void)
+{
+  Fixture f;
+  AnoganPatchResult chosen[N_PATCHES], again[N_PATCHES], origin[N_PATCHES];
+  AnoganSearchOutputs out = { chosen, NULL, NULL, NULL };
+  AnoganSearch *s;
+  float *z, *z_again, *drawn;
+  gsize n;
+
+  fixture_init (&f);
+  n = (gsize) f.nz * N_PATCHES;
+  z = out.z = g_new (float, n);
+  drawn = out.generated = g_new (float, f.pixels * N_PATCHES);
+  s = new_candidate_search (&f, 1, 3);
+  run (s, &f, NULL, &out);
+  anogan_search_free (s);
+
+  s = new_candidate_search (&f, 2, 8);
+  z_again = g_new (float, n);
+  run (s, &f, NULL, &(AnoganSearchOutputs) { again, z_again, NULL, NULL });
+  g_assert_cmpmem (z, n * sizeof (float), z_again, n * sizeof (float));
+  g_assert_cmpmem (chosen, sizeof chosen, again, sizeof again);
+  anogan_search_free (s);
+
+  s = new_search (&f, 0, 1, 8);
+  run (s, &f, NULL, &(AnoganSearchOutputs) { origin, NULL, NULL, NULL });
+  anogan_search_free (s);
+  for (int p = 0; p < N_PATCHES; p++) {
+    double residual, discrimination;
+    double want = reference_loss (&f, p, z + (gsize) p * f.nz, &residual,
+        &discrimination);
+
+    g_assert_cmpfloat (chosen[p].score, <=, origin[p].score);
+    g_assert_cmpfloat_with_epsilon (chosen[p].score, want, 1e-4 * want);
+  }
+
+  /* Patches G drew from the chosen candidates are found again: G's output
+   * can differ in the last bits with the batch, hence the tolerance. */
+  memcpy (f.patches, drawn, f.pixels * N_PATCHES * sizeof (float));
+  s = new_candidate_search (&f, 2, 8);
+  run (s, &f, NULL, &(AnoganSearchOutputs) { again, z_again, NULL, NULL });
+  anogan_search_free (s);
+  for (int p = 0; p < N_PATCHES; p++)
+    g_assert_cmpfloat (again[p].score, <, 1e-3f);
+  g_assert_cmpmem (z, n * sizeof (float), z_again, n * sizeof (float));
+
+  g_free (z);
+  g_free (z_again);
+  g_free (drawn);
+  fixture_clear (&f);
+}
+
 static void
 test_bad_options (void)
 {
@@ -478,6 +553,7 @@ test_bad_options (void)
   EXPECT_REFUSED (batch, 0);
   EXPECT_REFUSED (threads, -2);
   EXPECT_REFUSED (patience, -1);
+  EXPECT_REFUSED (candidates, -1);
   EXPECT_REFUSED (tolerance, -0.1f);
 #undef EXPECT_REFUSED
   {
@@ -507,6 +583,7 @@ main (int argc, char **argv)
   g_test_add_func ("/search/l2-residual", test_l2_residual);
   g_test_add_func ("/search/early-stop", test_early_stop);
   g_test_add_func ("/search/random-starts", test_random_starts);
+  g_test_add_func ("/search/candidates", test_candidates);
   g_test_add_func ("/search/bad-options", test_bad_options);
   return g_test_run ();
 }

@@ -65,7 +65,8 @@ anogan_tool_score_args_clear (AnoganToolScoreArgs *args)
  * @seed_help: (nullable): the help of --seed, when the tool seeds more
  *   than the random starts; a static string
  *
- * Adds --iterations, --lr, --lambda, --loss, --z-init, --seed, --threads,
+ * Adds --iterations, --lr, --lambda, --loss, --z-init, --candidates,
+ * --seed, --threads,
  * --batch and --stride to the main group of @context, after the entries
  * already there.
  */
@@ -86,6 +87,9 @@ anogan_tool_score_args_add_entries (AnoganToolScoreArgs *args,
     { "z-init", 0, 0, G_OPTION_ARG_STRING, &args->z_init,
       "Where z starts: zero, normal or uniform (default: zero)",
       "zero|normal|uniform" },
+    { "candidates", 0, 0, G_OPTION_ARG_INT, &args->candidates,
+      "Start each tile from the best of K fixed points of the latent "
+      "space instead (default: 0, off)", "K" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &args->seed,
       seed_help ? seed_help : "Seed of random starts (default: 0)", "S" },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &args->threads,
@@ -181,6 +185,9 @@ anogan_tool_score_args_to_options (const AnoganToolScoreArgs *args,
   if (!(args->lambda <= 1.0))
     return anogan_tool_bad_argument (error,
         "--lambda must be between 0 and 1");
+  if (args->candidates < 0)
+    return anogan_tool_bad_argument (error,
+        "--candidates must not be negative");
   if (args->seed < 0)
     return anogan_tool_bad_argument (error, "--seed must not be negative");
   if (args->threads < 0)
@@ -195,6 +202,7 @@ anogan_tool_score_args_to_options (const AnoganToolScoreArgs *args,
   options->learning_rate = args->learning_rate;
   options->lambda = args->lambda;
   options->seed = args->seed;
+  options->candidates = args->candidates;
   options->threads = args->threads;
   options->batch = args->batch;
   return TRUE;

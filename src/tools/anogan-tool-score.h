@@ -28,6 +28,7 @@ G_BEGIN_DECLS
  * @lambda: --lambda; negative for the model's
  * @loss: --loss, or %NULL
  * @z_init: --z-init, or %NULL
+ * @candidates: --candidates
  * @seed: --seed
  * @threads: --threads
  * @batch: --batch
@@ -42,6 +43,7 @@ typedef struct {
   double lambda;
   char *loss;
   char *z_init;
+  int candidates;
   gint64 seed;
   int threads;
   int batch;

@@ -58,6 +58,7 @@ typedef struct {
   double quantile;
   int calibration_iterations;
   int calibration_stride;
+  int calibration_candidates;
   gboolean quiet;
 } Arguments;
 
@@ -166,6 +167,10 @@ parse_arguments (Arguments *a, int *argc, char ***argv, GError **error)
       "Search steps when calibrating (default: 500)", "N" },
     { "calibration-stride", 0, 0, G_OPTION_ARG_INT, &a->calibration_stride,
       "Tile stride when calibrating (default: the tile size)", "S" },
+    { "calibration-candidates", 0, 0, G_OPTION_ARG_INT,
+      &a->calibration_candidates,
+      "Start each tile from the best of K fixed points of the latent "
+      "space when calibrating (default: 0, from the origin)", "K" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &a->name,
       "The model card's name", "TEXT" },
     { "description", 0, 0, G_OPTION_ARG_STRING, &a->description,
@@ -220,6 +225,9 @@ parse_arguments (Arguments *a, int *argc, char ***argv, GError **error)
         "--checkpoint-minutes must be positive");
   if (!(a->quantile > 0.0 && a->quantile <= 1.0))
     return anogan_tool_bad_argument (error, "--quantile must be in (0, 1]");
+  if (a->calibration_candidates < 0)
+    return anogan_tool_bad_argument (error,
+        "--calibration-candidates must not be negative");
   if (a->calibration_iterations < 1)
     return anogan_tool_bad_argument (error,
         "--calibration-iterations must be at least 1");
@@ -517,6 +525,7 @@ calibrate (const Arguments *a, AnoganModel *model, GError **error)
 
   anogan_search_options_init (&options);
   options.iterations = a->calibration_iterations;
+  options.candidates = a->calibration_candidates;
   options.lambda = model->lambda;
   options.threads = a->threads;
   scorer = anogan_tool_scorer_new (model, &options, stride, error);
@@ -553,6 +562,7 @@ calibrate (const Arguments *a, AnoganModel *model, GError **error)
   json_object_set_double_member (card, "lambda", options.lambda);
   set_string (card, "loss", options.loss == ANOGAN_LOSS_L2 ? "l2" : "l1");
   set_string (card, "z_init", "zero");
+  json_object_set_int_member (card, "candidates", options.candidates);
   json_object_set_int_member (card, "stride", scorer->stride_x);
   if (!a->quiet)
     fprintf (stderr, "calibrated on %u pictures: threshold %.4g (%.1f%% "
