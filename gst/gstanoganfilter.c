@@ -1,0 +1,1985 @@
+/* gstanoganfilter.c: anoganfilter, AnoGAN anomaly detection on video frames
+ *
+ * Copyright (C) 2026 the gst-anogan authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The element is a thin layer over libanogan: it reads the frame's pixels
+ * into model inputs, tile by tile as the command-line tools do, hands the
+ * tiles to the latent search and turns what the search finds into buffer
+ * metadata, bus messages and a drawing over the picture.
+ *
+ * Who owns what:
+ *  - properties live under the object lock; each frame starts by copying
+ *    them (a Settings snapshot), so an analysis never sees half a change;
+ *  - the streaming thread owns the plan of the frame (tiling, converter,
+ *    scratch buffers), rebuilt when caps, model, roi or stride change;
+ *  - the engine (the search and its buffers) is used by one analysis at a
+ *    time under engine_lock: the streaming thread's in every-frame mode,
+ *    the worker thread's in latest-frame mode;
+ *  - the worker and the streaming thread meet under `lock`: a pending job,
+ *    a spare job to fill, and the latest finished result.
+ * Plans, models, jobs' plans and results are reference-counted boxes, so
+ * either thread may drop its reference at any time.
+ */
+
+/**
+ * SECTION:element-anoganfilter
+ * @title: anoganfilter
+ *
+ * anoganfilter looks for visual anomalies in video frames with AnoGAN: a
+ * generator trained on pictures of normal parts only is asked to draw
+ * each part of the frame, and what it cannot draw is an anomaly.
+ *
+ * The frame (or the #GstAnoganFilter:roi) is cut into tiles of the
+ * model's input size, stepping by #GstAnoganFilter:tile-stride, the last
+ * column and row flush with the border; an area smaller than one tile is
+ * padded by repeating its last column and row.  For each tile, Adam
+ * searches the latent space for the picture closest to the tile, and the
+ * loss at the end is the tile's score; the frame's score is its highest
+ * tile score, anomalous when it reaches the threshold.  A threshold only
+ * holds for scores searched as it was calibrated, so every search setting
+ * a property leaves at its default is taken from the model's card:
+ * iterations, learning rate, lambda, tile stride, residual loss and how
+ * the search starts.
+ *
+ * Every buffer that leaves the element carries the latest result as a
+ * #GstCustomMeta named "AnoganMeta" (its structure holds the score, the
+ * verdict, the tiles' positions, scores and iterations, the model and the
+ * time stamp of the analysed frame), plus a #GstVideoRegionOfInterestMeta
+ * of type "anomaly" for each tile over the threshold.  Each analysis is
+ * also posted on the bus as an element message named "anogan" with the
+ * same fields and the frame's timestamp, stream-time, running-time and
+ * duration.  By default the residual |x − G(z)| is blended over the
+ * picture as a heatmap and the anomalous tiles are outlined.
+ *
+ * The search is expensive (a 640x480 frame is 300 tiles of 32x32, each
+ * searched for 200 steps with the default model), so on a live source the
+ * element analyses on a thread of its own, always the newest frame, and
+ * passes frames on at once (#GstAnoganFilter:schedule).
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! anoganfilter ! videoconvert ! autovideosink
+ * ]| A camera, analysed as fast as the machine allows, anomalies marked.
+ * |[
+ * gst-launch-1.0 -m filesrc location=line.webm ! decodebin ! videoconvert ! \
+ *   anoganfilter model=parts.safetensors interval=15 overlay=none ! fakesink
+ * ]| Every 15th frame of a recording scored with a trained model; the
+ * scores are printed as bus messages.
+ */
+
+#define G_LOG_DOMAIN "anoganfilter"
+
+#include "gstanoganfilter.h"
+#include "gstanoganmeta.h"
+#include "gstanoganoverlay.h"
+
+#include "anogan-default-resources.h"
+#include "anogan-model.h"
+#include "anogan-search.h"
+#include "anogan-tiling.h"
+
+#include <math.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_anogan_filter_debug);
+#define GST_CAT_DEFAULT gst_anogan_filter_debug
+
+/* The embedded default model, compiled in from models/brick. */
+#define DEFAULT_MODEL_RESOURCE "/org/gst-anogan/default/brick.safetensors"
+#define DEFAULT_MODEL_NAME "default"
+
+/* What the search uses when neither the property nor the model's card
+ * says: 100 Adam steps (a fifth of the paper's 500, enough for scores to
+ * settle on the shipped models) at the paper's learning rate. */
+#define FALLBACK_ITERATIONS 100
+#define FALLBACK_LEARNING_RATE 0.01f
+
+/* The heatmap: the residual |x − G(z)| of a pixel, averaged over channels,
+ * is in [0, 2] for inputs in [-1, 1].  On the shipped brick model half the
+ * pixels of a normal frame stay under 0.02 and nine in ten under 0.5,
+ * while defects reach 0.4 to 0.9; heat = (residual − 0.25) / 0.5, clamped
+ * to [0, 1], keeps the bulk of a normal picture clear and gives a defect
+ * the strong end of the colour map. */
+#define HEAT_FLOOR 0.25f
+#define HEAT_SPAN 0.5f
+
+/* A latency message is posted when an analysis takes this much longer
+ * than the latency last reported (a quarter more), so that a pipeline
+ * re-reads the latency as it grows, without a message per frame. */
+#define LATENCY_GROWTH 4
+
+#define DEFAULT_MODEL NULL
+#define DEFAULT_ITERATIONS 0
+#define DEFAULT_LEARNING_RATE 0.0f
+#define DEFAULT_LAMBDA -1.0f
+#define DEFAULT_THRESHOLD -1.0f
+#define DEFAULT_TILE_STRIDE 0
+#define DEFAULT_ROI NULL
+#define DEFAULT_THREADS 0
+#define DEFAULT_OVERLAY GST_ANOGAN_OVERLAY_BOTH
+#define DEFAULT_OVERLAY_ALPHA 0.5f
+#define DEFAULT_WARM_START FALSE
+#define DEFAULT_INTERVAL 1
+#define DEFAULT_SCHEDULE GST_ANOGAN_SCHEDULE_AUTO
+#define DEFAULT_POST_MESSAGES TRUE
+#define DEFAULT_SEED 0
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_ITERATIONS,
+  PROP_LEARNING_RATE,
+  PROP_LAMBDA,
+  PROP_THRESHOLD,
+  PROP_TILE_STRIDE,
+  PROP_ROI,
+  PROP_THREADS,
+  PROP_OVERLAY,
+  PROP_OVERLAY_ALPHA,
+  PROP_WARM_START,
+  PROP_INTERVAL,
+  PROP_SCHEDULE,
+  PROP_POST_MESSAGES,
+  PROP_SEED,
+};
+
+/* Packed RGB and grey formats are read in place; planar and semi-planar
+ * YUV go through a GstVideoConverter to grey or RGB first. */
+#define ANOGAN_FORMATS "{ GRAY8, RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, " \
+    "BGRA, ARGB, ABGR, I420, YV12, NV12, NV21 }"
+
+/* The same caps on both pads: the element works in place and changes
+ * neither format nor size.  Any size and frame rate. */
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (ANOGAN_FORMATS)));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (ANOGAN_FORMATS)));
+
+/* ---- reference-counted pieces ------------------------------------------ */
+
+/* prefix_ref() and prefix_unref() for a Type kept in an atomic
+ * reference-counted box and emptied by prefix_clear() on the last unref,
+ * so that the streaming thread and the worker can each hold one. */
+#define DEFINE_BOX_REFS(Type, prefix)                                   \
+  static Type *                                                         \
+  prefix##_ref (Type * p)                                               \
+  {                                                                     \
+    return g_atomic_rc_box_acquire (p);                                 \
+  }                                                                     \
+                                                                        \
+  static void                                                           \
+  prefix##_unref (Type * p)                                             \
+  {                                                                     \
+    g_atomic_rc_box_release_full (p, prefix##_clear);                   \
+  }                                                                     \
+  G_STATIC_ASSERT (TRUE)
+
+/* A loaded model and the settings its threshold was calibrated with, read
+ * from its card; zero (or negative for lambda) where the card is silent. */
+typedef struct
+{
+  AnoganModel *model;
+  gchar *name;                  /* the file's basename, or "default" */
+  gchar *path;                  /* NULL for the embedded model */
+  gint iterations;
+  gfloat learning_rate;
+  gfloat lambda;
+  gint stride;
+  gint candidates;
+  AnoganResidualLoss loss;
+  AnoganZInit z_init;
+} Model;
+
+/* The properties, as one analysis sees them. */
+typedef struct
+{
+  guint iterations;
+  gfloat learning_rate;
+  gfloat lambda;
+  gfloat threshold;
+  guint tile_stride;
+  gboolean has_roi;
+  GstVideoRectangle roi;
+  guint threads;
+  GstAnoganOverlayMode overlay;
+  gfloat overlay_alpha;
+  gboolean warm_start;
+  guint interval;
+  GstAnoganSchedule schedule;
+  gboolean post_messages;
+  guint64 seed;
+} Settings;
+
+/* How frames of one size are cut into tiles for one model.  Immutable
+ * once made; jobs keep a reference while the worker analyses them. */
+typedef struct
+{
+  Model *model;
+  gint frame_width;
+  gint frame_height;
+  /* what the plan was made from, to tell when it is stale */
+  guint stride_setting;
+  gboolean has_roi;
+  GstVideoRectangle roi_setting;
+  /* the analysed area, inside the frame */
+  GstVideoRectangle roi;
+  gboolean padded;              /* roi smaller than a tile: padded */
+  AnoganTiling tiling;          /* over the roi, padded to a tile at least */
+  gint channels;
+  gsize patch_floats;
+  gint n_tiles;
+  gint *tile_x;                 /* tile edges in frame pixels */
+  gint *tile_y;
+} Plan;
+
+/* One frame's tiles, waiting for or under analysis. */
+typedef struct
+{
+  Plan *plan;
+  gfloat *patches;
+  gsize capacity;               /* floats in patches */
+  Settings settings;
+  guint generation;
+  GstClockTime pts;
+  GstClockTime duration;
+  GstClockTime running_time;
+  GstClockTime stream_time;
+  GstClockTime read_time;       /* spent reading the tiles, ns */
+} Job;
+
+/* One finished analysis: the structure every carrying buffer gets, and
+ * what the overlay draws. */
+typedef struct
+{
+  GstStructure *structure;
+  guint generation;
+  GstClockTime pts;
+  GstClockTime processing_time;
+  GstVideoRectangle roi;
+  gfloat *heat;                 /* roi.w × roi.h, 0 to 1 */
+  GstVideoRectangle *boxes;
+  guint n_boxes;
+} Result;
+
+struct _GstAnoganFilter
+{
+  GstVideoFilter parent;
+
+  /* properties, under the object lock */
+  gchar *model_path;
+  gboolean model_changed;       /* set while running: load between frames */
+  Settings settings;
+  gchar *roi_string;
+
+  /* streaming thread */
+  Model *model;
+  Plan *plan;
+  guint generation;             /* bumped when the frame size changes */
+  GstVideoConverter *convert;   /* YUV: roi → GRAY8 or RGB */
+  GstVideoInfo convert_info;
+  GstBuffer *convert_buffer;
+  guint8 *pad;                  /* the roi padded to a tile */
+  Job *inline_job;              /* every-frame's job */
+  guint64 frame_count;
+  gboolean schedule_decided;
+  Result *shown;                /* the result the frames carry */
+  Result *attach;               /* shown, when it fits the current frame */
+  GstVideoOverlayComposition *composition;      /* shown, drawn */
+  GstAnoganOverlayMode composition_mode;
+  gfloat composition_alpha;
+
+  /* under the object lock: read by LATENCY queries */
+  gboolean latest_mode;
+  GstClockTime latency;         /* last reported */
+
+  /* the engine, under engine_lock */
+  GMutex engine_lock;
+  AnoganSearch *search;
+  Model *search_model;
+  AnoganSearchOptions search_options;
+  gsize engine_tiles;           /* capacity, in tiles of engine_patch */
+  gsize engine_patch;
+  gfloat *maps;
+  gfloat *z;
+  gfloat *z_next;
+  gsize z_floats;
+  Plan *z_plan;                 /* what z belongs to; NULL when stale */
+  AnoganPatchResult *results;
+  gfloat *scores;
+  gint *iterations;
+  gfloat *picture_map;
+  gsize picture_capacity;
+
+  /* the worker, under lock */
+  GMutex lock;
+  GCond cond;
+  GThread *worker;
+  gboolean stopping;
+  gboolean busy;
+  gboolean worker_failed;
+  Job *pending;
+  Job *spare;
+  Result *latest;
+};
+
+#define gst_anogan_filter_parent_class parent_class
+G_DEFINE_TYPE (GstAnoganFilter, gst_anogan_filter, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (anoganfilter, "anoganfilter", GST_RANK_NONE,
+    GST_TYPE_ANOGAN_FILTER);
+
+/**
+ * gst_anogan_schedule_get_type:
+ *
+ * Returns: the #GType of #GstAnoganSchedule
+ */
+GType
+gst_anogan_schedule_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_ANOGAN_SCHEDULE_AUTO,
+        "Latest-frame on a live pipeline, every-frame otherwise", "auto"},
+    {GST_ANOGAN_SCHEDULE_EVERY_FRAME,
+          "Analyse each selected frame before passing it on",
+        "every-frame"},
+    {GST_ANOGAN_SCHEDULE_LATEST_FRAME,
+          "Analyse the newest selected frame on a thread of its own, "
+          "passing frames on at once", "latest-frame"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstAnoganSchedule", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+/* ---- models ------------------------------------------------------------- */
+
+static void
+model_clear (gpointer data)
+{
+  Model *m = data;
+
+  g_clear_pointer (&m->model, anogan_model_free);
+  g_free (m->name);
+  g_free (m->path);
+}
+
+DEFINE_BOX_REFS (Model, model);
+
+/* A number of the card, or NAN when absent or not a number. */
+static gdouble
+card_number (JsonObject * card, const gchar * name)
+{
+  JsonNode *node = json_object_get_member (card, name);
+  GType type;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return NAN;
+  type = json_node_get_value_type (node);
+  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
+    return NAN;
+  return json_node_get_double (node);
+}
+
+static const gchar *
+card_string (JsonObject * card, const gchar * name)
+{
+  JsonNode *node = json_object_get_member (card, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+/* The search settings the threshold was calibrated with, as anogan-train
+ * writes them in the card's "calibration" object: a threshold only means
+ * something for scores searched the same way.  Values out of range are
+ * passed over, as if absent. */
+static void
+model_read_calibration (Model * m)
+{
+  JsonObject *metadata = m->model->metadata;
+  JsonNode *node;
+  JsonObject *card;
+  const gchar *s;
+  gdouble v;
+
+  m->lambda = -1.0f;
+  m->loss = ANOGAN_LOSS_L1;
+  m->z_init = ANOGAN_Z_ZERO;
+  if (metadata == NULL)
+    return;
+  node = json_object_get_member (metadata, "calibration");
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return;
+  card = json_node_get_object (node);
+
+  v = card_number (card, "iterations");
+  if (v >= 1 && v <= 100000)
+    m->iterations = (gint) v;
+  v = card_number (card, "learning_rate");
+  if (isnan (v))
+    v = card_number (card, "lr");
+  if (v > 0 && isfinite (v))
+    m->learning_rate = (gfloat) v;
+  v = card_number (card, "lambda");
+  if (v >= 0 && v <= 1)
+    m->lambda = (gfloat) v;
+  v = card_number (card, "stride");
+  if (v >= 1 && v <= 4096)
+    m->stride = (gint) v;
+  v = card_number (card, "candidates");
+  if (v >= 1 && v <= 65536)
+    m->candidates = (gint) v;
+  s = card_string (card, "loss");
+  if (s && g_str_equal (s, "l2"))
+    m->loss = ANOGAN_LOSS_L2;
+  s = card_string (card, "z_init");
+  if (s && g_str_equal (s, "normal"))
+    m->z_init = ANOGAN_Z_NORMAL;
+  else if (s && g_str_equal (s, "uniform"))
+    m->z_init = ANOGAN_Z_UNIFORM;
+}
+
+/* Loads @path, or the embedded default model when @path is NULL or empty.
+ * Errors are the model loader's, which name the file. */
+static Model *
+model_load (const gchar * path, GError ** error)
+{
+  AnoganModel *loaded;
+  Model *m;
+
+  if (path == NULL || *path == '\0') {
+    g_autoptr (GBytes) bytes =
+        g_resource_lookup_data (anogan_default_get_resource (),
+        DEFAULT_MODEL_RESOURCE, G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+
+    if (bytes == NULL)
+      return NULL;
+    loaded = anogan_model_load_from_bytes (bytes, DEFAULT_MODEL_NAME, error);
+  } else {
+    loaded = anogan_model_load (path, error);
+  }
+  if (loaded == NULL)
+    return NULL;
+
+  if (loaded->input.dims[0] != 1 && loaded->input.dims[0] != 3) {
+    g_set_error (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_METADATA,
+        "%s: the model takes %d channels; anoganfilter reads 1 (grey) or 3 "
+        "(RGB)", loaded->name, loaded->input.dims[0]);
+    anogan_model_free (loaded);
+    return NULL;
+  }
+
+  m = g_atomic_rc_box_new0 (Model);
+  m->model = loaded;
+  m->path = (path && *path) ? g_strdup (path) : NULL;
+  m->name = m->path ? g_path_get_basename (m->path) :
+      g_strdup (DEFAULT_MODEL_NAME);
+  model_read_calibration (m);
+  return m;
+}
+
+/* ---- settings ----------------------------------------------------------- */
+
+static void
+settings_init (Settings * s)
+{
+  memset (s, 0, sizeof *s);
+  s->iterations = DEFAULT_ITERATIONS;
+  s->learning_rate = DEFAULT_LEARNING_RATE;
+  s->lambda = DEFAULT_LAMBDA;
+  s->threshold = DEFAULT_THRESHOLD;
+  s->tile_stride = DEFAULT_TILE_STRIDE;
+  s->threads = DEFAULT_THREADS;
+  s->overlay = DEFAULT_OVERLAY;
+  s->overlay_alpha = DEFAULT_OVERLAY_ALPHA;
+  s->warm_start = DEFAULT_WARM_START;
+  s->interval = DEFAULT_INTERVAL;
+  s->schedule = DEFAULT_SCHEDULE;
+  s->post_messages = DEFAULT_POST_MESSAGES;
+  s->seed = DEFAULT_SEED;
+}
+
+/* "x,y,width,height", non-negative integers, width and height at least
+ * 1; spaces around the numbers are allowed. */
+static gboolean
+parse_roi (const gchar * text, GstVideoRectangle * roi)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  guint64 v[4];
+
+  if (g_strv_length (parts) != 4)
+    return FALSE;
+  for (guint i = 0; i < 4; i++) {
+    g_strstrip (parts[i]);
+    if (!g_ascii_string_to_unsigned (parts[i], 10, i < 2 ? 0 : 1, G_MAXINT,
+            &v[i], NULL))
+      return FALSE;
+  }
+  roi->x = (gint) v[0];
+  roi->y = (gint) v[1];
+  roi->w = (gint) v[2];
+  roi->h = (gint) v[3];
+  return TRUE;
+}
+
+/* The search options of one analysis: the property where set, else the
+ * model's calibration, else the fallbacks. */
+static void
+search_options_for (AnoganSearchOptions * o, const Settings * s,
+    const Model * m)
+{
+  anogan_search_options_init (o);
+  o->iterations = s->iterations ? (gint) s->iterations :
+      m->iterations > 0 ? m->iterations : FALLBACK_ITERATIONS;
+  o->learning_rate = s->learning_rate > 0.0f ? s->learning_rate :
+      m->learning_rate > 0.0f ? m->learning_rate : FALLBACK_LEARNING_RATE;
+  o->lambda = s->lambda >= 0.0f ? s->lambda : m->lambda;
+  o->loss = m->loss;
+  o->z_init = m->z_init;
+  o->candidates = m->candidates;
+  o->seed = s->seed;
+  o->threads = (gint) s->threads;
+}
+
+static gboolean
+search_options_equal (const AnoganSearchOptions * a,
+    const AnoganSearchOptions * b)
+{
+  return a->iterations == b->iterations &&
+      a->learning_rate == b->learning_rate && a->lambda == b->lambda &&
+      a->loss == b->loss && a->z_init == b->z_init && a->seed == b->seed &&
+      a->candidates == b->candidates && a->patience == b->patience && a->tolerance == b->tolerance &&
+      a->threads == b->threads && a->batch == b->batch;
+}
+
+/* ---- plans -------------------------------------------------------------- */
+
+static void
+plan_clear (gpointer data)
+{
+  Plan *p = data;
+
+  g_clear_pointer (&p->model, model_unref);
+  anogan_tiling_clear (&p->tiling);
+  g_free (p->tile_x);
+  g_free (p->tile_y);
+}
+
+DEFINE_BOX_REFS (Plan, plan);
+
+static gboolean
+plan_is_current (const Plan * p, const Model * m, const GstVideoInfo * info,
+    const Settings * s)
+{
+  return p != NULL && p->model == m &&
+      p->frame_width == GST_VIDEO_INFO_WIDTH (info) &&
+      p->frame_height == GST_VIDEO_INFO_HEIGHT (info) &&
+      p->stride_setting == s->tile_stride && p->has_roi == s->has_roi &&
+      (!s->has_roi || (p->roi_setting.x == s->roi.x &&
+              p->roi_setting.y == s->roi.y && p->roi_setting.w == s->roi.w &&
+              p->roi_setting.h == s->roi.h));
+}
+
+/* The step between tiles: the property, else the stride the model was
+ * calibrated with, else the tile; never more than the tile, or pixels
+ * between tiles would go unseen. */
+static gint
+plan_stride (const Settings * s, const Model * m, gint tile)
+{
+  gint stride = s->tile_stride ? (gint) s->tile_stride :
+      m->stride > 0 ? m->stride : tile;
+
+  return MIN (stride, tile);
+}
+
+static Plan *
+plan_new (GstAnoganFilter * self, Model * m, const GstVideoInfo * info,
+    const Settings * s)
+{
+  const AnoganShape *in = &m->model->input;
+  const gint tile_h = in->dims[1], tile_w = in->dims[2];
+  const gint width = GST_VIDEO_INFO_WIDTH (info);
+  const gint height = GST_VIDEO_INFO_HEIGHT (info);
+  GstVideoRectangle roi = { 0, 0, width, height };
+  g_autoptr (GError) error = NULL;
+  Plan *p;
+
+  if (s->has_roi) {
+    gint64 x1 = MIN ((gint64) s->roi.x + s->roi.w, width);
+    gint64 y1 = MIN ((gint64) s->roi.y + s->roi.h, height);
+
+    if (s->roi.x < width && s->roi.y < height) {
+      roi.x = s->roi.x;
+      roi.y = s->roi.y;
+      roi.w = (gint) (x1 - roi.x);
+      roi.h = (gint) (y1 - roi.y);
+    } else {
+      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+          ("roi %d,%d,%d,%d lies outside the %dx%d frame; analysing the "
+              "whole frame", s->roi.x, s->roi.y, s->roi.w, s->roi.h, width,
+              height), (NULL));
+    }
+  }
+
+  p = g_atomic_rc_box_new0 (Plan);
+  p->model = model_ref (m);
+  p->frame_width = width;
+  p->frame_height = height;
+  p->stride_setting = s->tile_stride;
+  p->has_roi = s->has_roi;
+  p->roi_setting = s->roi;
+  p->roi = roi;
+  p->padded = roi.w < tile_w || roi.h < tile_h;
+  p->channels = in->dims[0];
+  p->patch_floats = anogan_shape_numel (in);
+
+  if (s->tile_stride > (guint) MIN (tile_w, tile_h))
+    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+        ("tile-stride %u is larger than the model's %dx%d tiles; stepping "
+            "by the tile so that every pixel is analysed", s->tile_stride,
+            tile_w, tile_h), (NULL));
+
+  /* Cannot fail: the area is at least a tile and the stride at most one. */
+  if (!anogan_tiling_init (&p->tiling, MAX (roi.w, tile_w),
+          MAX (roi.h, tile_h), tile_w, tile_h, plan_stride (s, m, tile_w),
+          plan_stride (s, m, tile_h), &error)) {
+    GST_ERROR_OBJECT (self, "tiling: %s", error->message);
+    plan_unref (p);
+    return NULL;
+  }
+  p->n_tiles = anogan_tiling_count (&p->tiling);
+  p->tile_x = g_new (gint, p->tiling.columns);
+  p->tile_y = g_new (gint, p->tiling.rows);
+  for (gint c = 0; c < p->tiling.columns; c++)
+    p->tile_x[c] = roi.x + p->tiling.xs[c];
+  for (gint r = 0; r < p->tiling.rows; r++)
+    p->tile_y[r] = roi.y + p->tiling.ys[r];
+
+  GST_DEBUG_OBJECT (self, "plan: roi %d,%d %dx%d%s, %d x %d tiles of %dx%d",
+      roi.x, roi.y, roi.w, roi.h, p->padded ? " (padded)" : "",
+      p->tiling.columns, p->tiling.rows, tile_w, tile_h);
+  return p;
+}
+
+/* ---- jobs and results --------------------------------------------------- */
+
+static Job *
+job_new (void)
+{
+  return g_new0 (Job, 1);
+}
+
+static void
+job_free (Job * job)
+{
+  if (job == NULL)
+    return;
+  g_clear_pointer (&job->plan, plan_unref);
+  g_free (job->patches);
+  g_free (job);
+}
+
+/* Makes @job hold @plan's tiles; the buffer only grows. */
+static void
+job_prepare (Job * job, Plan * plan, const Settings * s)
+{
+  const gsize floats = (gsize) plan->n_tiles * plan->patch_floats;
+
+  if (job->plan != plan) {
+    g_clear_pointer (&job->plan, plan_unref);
+    job->plan = plan_ref (plan);
+  }
+  if (job->capacity < floats) {
+    g_free (job->patches);
+    job->patches = g_new (gfloat, floats);
+    job->capacity = floats;
+  }
+  job->settings = *s;
+}
+
+static void
+result_clear (gpointer data)
+{
+  Result *r = data;
+
+  g_clear_pointer (&r->structure, gst_structure_free);
+  g_free (r->heat);
+  g_free (r->boxes);
+}
+
+DEFINE_BOX_REFS (Result, result);
+
+/* ---- the engine --------------------------------------------------------- */
+
+static void
+engine_clear (GstAnoganFilter * self)
+{
+  g_mutex_lock (&self->engine_lock);
+  g_clear_pointer (&self->search, anogan_search_free);
+  g_clear_pointer (&self->search_model, model_unref);
+  g_clear_pointer (&self->z_plan, plan_unref);
+  g_clear_pointer (&self->maps, g_free);
+  g_clear_pointer (&self->z, g_free);
+  g_clear_pointer (&self->z_next, g_free);
+  g_clear_pointer (&self->results, g_free);
+  g_clear_pointer (&self->scores, g_free);
+  g_clear_pointer (&self->iterations, g_free);
+  g_clear_pointer (&self->picture_map, g_free);
+  self->engine_tiles = self->engine_patch = 0;
+  self->z_floats = 0;
+  self->picture_capacity = 0;
+  g_mutex_unlock (&self->engine_lock);
+}
+
+/* Sizes the engine's buffers for @plan; they only grow, so that a plan
+ * made once (in set_info) costs no allocation per frame.  Called with
+ * engine_lock held. */
+static void
+engine_reserve_locked (GstAnoganFilter * self, const Plan * plan)
+{
+  const gsize tiles = plan->n_tiles, patch = plan->patch_floats;
+  const gsize nz = plan->model->model->nz;
+  const gsize picture = (gsize) plan->tiling.width * plan->tiling.height;
+
+  if (self->engine_tiles < tiles || self->engine_patch < patch) {
+    self->engine_tiles = MAX (self->engine_tiles, tiles);
+    self->engine_patch = MAX (self->engine_patch, patch);
+    g_free (self->maps);
+    g_free (self->results);
+    g_free (self->scores);
+    g_free (self->iterations);
+    self->maps = g_new (gfloat, self->engine_tiles * self->engine_patch);
+    self->results = g_new0 (AnoganPatchResult, self->engine_tiles);
+    self->scores = g_new (gfloat, self->engine_tiles);
+    self->iterations = g_new (gint, self->engine_tiles);
+  }
+  if (self->z_floats < tiles * nz) {
+    /* z of another size belongs to another plan: nothing to keep. */
+    g_clear_pointer (&self->z_plan, plan_unref);
+    self->z_floats = tiles * nz;
+    g_free (self->z);
+    g_free (self->z_next);
+    self->z = g_new0 (gfloat, self->z_floats);
+    self->z_next = g_new0 (gfloat, self->z_floats);
+  }
+  if (self->picture_capacity < picture) {
+    g_free (self->picture_map);
+    self->picture_map = g_new (gfloat, picture);
+    self->picture_capacity = picture;
+  }
+}
+
+static void
+engine_reserve (GstAnoganFilter * self, const Plan * plan)
+{
+  g_mutex_lock (&self->engine_lock);
+  engine_reserve_locked (self, plan);
+  g_mutex_unlock (&self->engine_lock);
+}
+
+/* Makes the search fit the model and options, recreating it (and its
+ * threads) only when they changed.  Called with engine_lock held. */
+static gboolean
+engine_prepare_search_locked (GstAnoganFilter * self, Model * m,
+    const AnoganSearchOptions * options, GError ** error)
+{
+  if (self->search && self->search_model == m &&
+      search_options_equal (&self->search_options, options))
+    return TRUE;
+
+  g_clear_pointer (&self->search, anogan_search_free);
+  g_clear_pointer (&self->search_model, model_unref);
+  self->search = anogan_search_new (m->model, options, error);
+  if (self->search == NULL)
+    return FALSE;
+  self->search_model = model_ref (m);
+  self->search_options = *options;
+  GST_DEBUG_OBJECT (self, "search: %d iterations, lr %g, lambda %g, "
+      "%d threads", options->iterations, options->learning_rate,
+      options->lambda, options->threads);
+  return TRUE;
+}
+
+static gfloat
+heat_of (gfloat residual)
+{
+  return CLAMP ((residual - HEAT_FLOOR) / HEAT_SPAN, 0.0f, 1.0f);
+}
+
+/* Turns what the search left in the engine into a result. */
+static Result *
+engine_make_result_locked (GstAnoganFilter * self, const Job * job,
+    gint64 started)
+{
+  const Plan *plan = job->plan;
+  const Settings *s = &job->settings;
+  const gint n = plan->n_tiles;
+  const gint tile_w = plan->tiling.tile_width;
+  const gint tile_h = plan->tiling.tile_height;
+  const GstVideoRectangle *roi = &plan->roi;
+  gdouble threshold = s->threshold >= 0.0f ? s->threshold :
+      plan->model->model->threshold;
+  gboolean have_threshold = !isnan (threshold);
+  gfloat score = -INFINITY;
+  GstAnoganResult r;
+  Result *result;
+
+  result = g_atomic_rc_box_new0 (Result);
+  result->generation = job->generation;
+  result->pts = job->pts;
+  result->roi = *roi;
+
+  /* A diverged tile (NaN) is no evidence of normality: it makes the
+   * frame's score NaN, and counts as over any threshold. */
+  result->boxes = g_new (GstVideoRectangle, n);
+  for (gint i = 0; i < n; i++) {
+    const gfloat v = self->results[i].score;
+    const gint col = i % plan->tiling.columns, row = i / plan->tiling.columns;
+
+    self->scores[i] = v;
+    self->iterations[i] = self->results[i].iterations;
+    if (isnan (v) || isnan (score))
+      score = NAN;
+    else
+      score = MAX (score, v);
+
+    if (have_threshold && (isnan (v) || v >= threshold)) {
+      /* The tile, cut to the roi: a padded tile reaches past it. */
+      GstVideoRectangle *b = &result->boxes[result->n_boxes++];
+
+      b->x = plan->tile_x[col];
+      b->y = plan->tile_y[row];
+      b->w = MIN (b->x + tile_w, roi->x + roi->w) - b->x;
+      b->h = MIN (b->y + tile_h, roi->y + roi->h) - b->y;
+    }
+  }
+
+  /* The heat of the roi's own pixels: the padding is left out. */
+  anogan_accumulate_residual (&plan->tiling, plan->channels, self->maps,
+      self->picture_map);
+  result->heat = g_new (gfloat, (gsize) roi->w * roi->h);
+  for (gint y = 0; y < roi->h; y++) {
+    const gfloat *src = self->picture_map + (gsize) y * plan->tiling.width;
+    gfloat *dst = result->heat + (gsize) y * roi->w;
+
+    for (gint x = 0; x < roi->w; x++)
+      dst[x] = heat_of (src[x]);
+  }
+
+  result->processing_time = job->read_time +
+      (GstClockTime) (g_get_monotonic_time () - started) * GST_USECOND;
+
+  r.score = score;
+  r.anomalous = have_threshold && (isnan (score) || score >= threshold);
+  r.threshold = have_threshold ? (gfloat) threshold : NAN;
+  r.tile_width = tile_w;
+  r.tile_height = tile_h;
+  r.columns = plan->tiling.columns;
+  r.rows = plan->tiling.rows;
+  r.tile_x = plan->tile_x;
+  r.tile_y = plan->tile_y;
+  r.scores = self->scores;
+  r.iterations = self->iterations;
+  r.model = plan->model->name;
+  r.processing_time = result->processing_time;
+  r.analysed_pts = job->pts;
+  result->structure = gst_anogan_result_to_structure (&r);
+  return result;
+}
+
+/* Searches the tiles of @job: the one analysis, whichever thread runs
+ * it. */
+static Result *
+analyse (GstAnoganFilter * self, Job * job, GError ** error)
+{
+  Plan *plan = job->plan;
+  AnoganSearchOptions options;
+  AnoganSearchOutputs out = { NULL, NULL, NULL, NULL };
+  const gfloat *z_start = NULL;
+  const gint64 started = g_get_monotonic_time ();
+  Result *result = NULL;
+
+  search_options_for (&options, &job->settings, plan->model);
+
+  g_mutex_lock (&self->engine_lock);
+  if (!engine_prepare_search_locked (self, plan->model, &options, error))
+    goto done;
+  engine_reserve_locked (self, plan);
+
+  /* Warm start: each tile from where its search ended on the last
+   * analysed frame, which only makes sense for the same tiles. */
+  if (job->settings.warm_start && self->z_plan == plan)
+    z_start = self->z;
+  out.results = self->results;
+  out.residual_map = self->maps;
+  out.z = job->settings.warm_start ? self->z_next : NULL;
+
+  if (!anogan_search_run (self->search, plan->n_tiles, job->patches,
+          z_start, &out, error))
+    goto done;
+
+  if (job->settings.warm_start) {
+    gfloat *t = self->z;
+
+    self->z = self->z_next;
+    self->z_next = t;
+    if (self->z_plan != plan) {
+      g_clear_pointer (&self->z_plan, plan_unref);
+      self->z_plan = plan_ref (plan);
+    }
+  } else {
+    g_clear_pointer (&self->z_plan, plan_unref);
+  }
+
+  result = engine_make_result_locked (self, job, started);
+
+done:
+  g_mutex_unlock (&self->engine_lock);
+  return result;
+}
+
+/* Posts @result as an element message, with the analysed frame's times
+ * computed as level computes them. */
+static void
+post_result (GstAnoganFilter * self, const Result * result, const Job * job)
+{
+  GstMessage *message = gst_anogan_message_new (GST_OBJECT (self),
+      result->structure, job->pts, job->stream_time, job->running_time,
+      job->duration);
+
+  if (message)
+    gst_element_post_message (GST_ELEMENT (self), message);
+}
+
+/* ---- the worker (latest-frame) ----------------------------------------- */
+
+/* Gives @job back for the next frame; called with lock held. */
+static void
+job_recycle_locked (GstAnoganFilter * self, Job * job)
+{
+  if (self->spare == NULL)
+    self->spare = job;
+  else
+    job_free (job);
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  GstAnoganFilter *self = data;
+
+  g_mutex_lock (&self->lock);
+  for (;;) {
+    g_autoptr (GError) error = NULL;
+    Result *result;
+    Job *job;
+
+    while (self->pending == NULL && !self->stopping)
+      g_cond_wait (&self->cond, &self->lock);
+    if (self->stopping)
+      break;
+    job = self->pending;
+    self->pending = NULL;
+    self->busy = TRUE;
+    g_mutex_unlock (&self->lock);
+
+    result = analyse (self, job, &error);
+
+    /* Published before the message is posted: whoever sees the message
+     * finds the result on the next frame. */
+    g_mutex_lock (&self->lock);
+    if (result) {
+      g_clear_pointer (&self->latest, result_unref);
+      self->latest = result_ref (result);
+    } else {
+      self->worker_failed = TRUE;
+    }
+    g_mutex_unlock (&self->lock);
+
+    if (result == NULL)
+      GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
+          ("The analysis failed: %s", error->message), (NULL));
+    else if (job->settings.post_messages)
+      post_result (self, result, job);
+    g_clear_pointer (&result, result_unref);
+
+    g_mutex_lock (&self->lock);
+    self->busy = FALSE;
+    job_recycle_locked (self, job);
+    g_cond_broadcast (&self->cond);
+  }
+  g_mutex_unlock (&self->lock);
+  return NULL;
+}
+
+static void
+worker_stop (GstAnoganFilter * self)
+{
+  GThread *worker;
+
+  g_mutex_lock (&self->lock);
+  self->stopping = TRUE;
+  g_cond_broadcast (&self->cond);
+  worker = self->worker;
+  self->worker = NULL;
+  g_mutex_unlock (&self->lock);
+
+  if (worker)
+    g_thread_join (worker);
+
+  g_mutex_lock (&self->lock);
+  self->stopping = FALSE;
+  self->busy = FALSE;
+  self->worker_failed = FALSE;
+  g_clear_pointer (&self->pending, job_free);
+  g_clear_pointer (&self->spare, job_free);
+  g_clear_pointer (&self->latest, result_unref);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Waits until the worker has analysed what it was given, so that the last
+ * frames' results are posted before EOS travels on. */
+static void
+worker_drain (GstAnoganFilter * self)
+{
+  g_mutex_lock (&self->lock);
+  while (self->worker && !self->stopping && (self->busy || self->pending))
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+}
+
+/* ---- reading frames ----------------------------------------------------- */
+
+static void
+reader_clear (GstAnoganFilter * self)
+{
+  g_clear_pointer (&self->convert, gst_video_converter_free);
+  gst_clear_buffer (&self->convert_buffer);
+  g_clear_pointer (&self->pad, g_free);
+}
+
+/* The converter for YUV frames (only the roi is converted) and the
+ * padding buffer, planned with the plan rather than per frame. */
+static gboolean
+reader_setup (GstAnoganFilter * self, const GstVideoInfo * in,
+    const Plan * plan)
+{
+  gint components = GST_VIDEO_INFO_IS_GRAY (in) ? 1 : 3;
+
+  reader_clear (self);
+
+  if (GST_VIDEO_INFO_IS_YUV (in)) {
+    GstVideoFormat format = plan->channels == 1 ? GST_VIDEO_FORMAT_GRAY8 :
+        GST_VIDEO_FORMAT_RGB;
+    GstStructure *config = gst_structure_new ("GstVideoConverter",
+        GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, plan->roi.x,
+        GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, plan->roi.y,
+        GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, plan->roi.w,
+        GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, plan->roi.h,
+        /* the same pixels for the same frame, whatever came before */
+        GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
+        GST_VIDEO_DITHER_NONE, NULL);
+
+    /* The converter insists on the same rate, aspect and interlacing. */
+    gst_video_info_set_interlaced_format (&self->convert_info, format,
+        GST_VIDEO_INFO_INTERLACE_MODE (in), plan->roi.w, plan->roi.h);
+    GST_VIDEO_INFO_FPS_N (&self->convert_info) = GST_VIDEO_INFO_FPS_N (in);
+    GST_VIDEO_INFO_FPS_D (&self->convert_info) = GST_VIDEO_INFO_FPS_D (in);
+    GST_VIDEO_INFO_PAR_N (&self->convert_info) = GST_VIDEO_INFO_PAR_N (in);
+    GST_VIDEO_INFO_PAR_D (&self->convert_info) = GST_VIDEO_INFO_PAR_D (in);
+    self->convert = gst_video_converter_new ((GstVideoInfo *) in,
+        &self->convert_info, config);
+    if (self->convert == NULL)
+      return FALSE;
+    self->convert_buffer = gst_buffer_new_allocate (NULL,
+        GST_VIDEO_INFO_SIZE (&self->convert_info), NULL);
+    components = plan->channels;
+  }
+  if (plan->padded)
+    self->pad = g_malloc ((gsize) plan->tiling.width * plan->tiling.height *
+        components);
+  return TRUE;
+}
+
+static void
+layout_of_frame (const GstVideoFrame * frame, AnoganPixelLayout * layout)
+{
+  layout->components = GST_VIDEO_INFO_IS_GRAY (&frame->info) ? 1 : 3;
+  for (gint c = 0; c < 3; c++)
+    layout->offsets[c] = GST_VIDEO_FRAME_COMP_POFFSET (frame,
+        MIN (c, layout->components - 1));
+  layout->pixel_stride = GST_VIDEO_FRAME_COMP_PSTRIDE (frame, 0);
+  layout->row_stride = GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
+}
+
+/* Copies a @width × @height area into @dst, @dst_width × @dst_height
+ * packed samples, repeating the last column and row into the rest. */
+static void
+pad_area (const guint8 * src, const AnoganPixelLayout * layout, gint width,
+    gint height, guint8 * dst, gint dst_width, gint dst_height)
+{
+  const gint n = layout->components;
+
+  for (gint y = 0; y < dst_height; y++) {
+    const guint8 *row = src + (gsize) MIN (y, height - 1) * layout->row_stride;
+
+    for (gint x = 0; x < dst_width; x++) {
+      const guint8 *p = row + (gsize) MIN (x, width - 1) * layout->pixel_stride;
+
+      for (gint c = 0; c < n; c++)
+        *dst++ = p[layout->offsets[c]];
+    }
+  }
+}
+
+/* Reads the tiles of @frame's roi into @out, as the tools read pictures.
+ * Returns the time it took, in nanoseconds. */
+static GstClockTime
+read_tiles (GstAnoganFilter * self, GstVideoFrame * frame, const Plan * plan,
+    gfloat * out)
+{
+  const gint64 started = g_get_monotonic_time ();
+  GstVideoFrame converted;
+  gboolean mapped = FALSE;
+  AnoganPixelLayout layout;
+  const guint8 *pixels;
+
+  if (self->convert) {
+    if (!gst_video_frame_map (&converted, &self->convert_info,
+            self->convert_buffer, GST_MAP_READWRITE)) {
+      GST_ERROR_OBJECT (self, "cannot map the conversion buffer");
+      memset (out, 0, (gsize) plan->n_tiles * plan->patch_floats *
+          sizeof (gfloat));
+      return 0;
+    }
+    mapped = TRUE;
+    gst_video_converter_frame (self->convert, frame, &converted);
+    layout_of_frame (&converted, &layout);
+    pixels = GST_VIDEO_FRAME_PLANE_DATA (&converted, 0);
+  } else {
+    layout_of_frame (frame, &layout);
+    pixels = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (frame, 0) +
+        (gsize) plan->roi.y * layout.row_stride +
+        (gsize) plan->roi.x * layout.pixel_stride;
+  }
+
+  if (plan->padded) {
+    pad_area (pixels, &layout, plan->roi.w, plan->roi.h, self->pad,
+        plan->tiling.width, plan->tiling.height);
+    pixels = self->pad;
+    layout.pixel_stride = layout.components;
+    layout.row_stride = plan->tiling.width * layout.components;
+    for (gint c = 0; c < 3; c++)
+      layout.offsets[c] = MIN (c, layout.components - 1);
+  }
+
+  anogan_extract_patches (pixels, &layout, &plan->tiling, plan->channels,
+      out);
+  if (mapped)
+    gst_video_frame_unmap (&converted);
+  return (GstClockTime) (g_get_monotonic_time () - started) * GST_USECOND;
+}
+
+/* Fills @job from @frame, with the times level gives its messages. */
+static void
+job_fill (GstAnoganFilter * self, Job * job, GstVideoFrame * frame,
+    const Settings * s)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  GstBuffer *buffer = frame->buffer;
+
+  job_prepare (job, self->plan, s);
+  job->generation = self->generation;
+  job->pts = GST_BUFFER_PTS (buffer);
+  job->duration = GST_BUFFER_DURATION (buffer);
+  job->running_time = gst_segment_to_running_time (&trans->segment,
+      GST_FORMAT_TIME, job->pts);
+  job->stream_time = gst_segment_to_stream_time (&trans->segment,
+      GST_FORMAT_TIME, job->pts);
+  job->read_time = read_tiles (self, frame, self->plan, job->patches);
+}
+
+/* ---- streaming ---------------------------------------------------------- */
+
+static void
+show_result (GstAnoganFilter * self, Result * result)
+{
+  if (self->shown == result)
+    return;
+  g_clear_pointer (&self->shown, result_unref);
+  g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
+  self->shown = result ? result_ref (result) : NULL;
+}
+
+static void
+draw_overlay (GstAnoganFilter * self, GstVideoFrame * frame,
+    const Settings * s)
+{
+  const Result *r = self->shown;
+
+  if (s->overlay == GST_ANOGAN_OVERLAY_NONE)
+    return;
+
+  if (self->composition == NULL || self->composition_mode != s->overlay ||
+      self->composition_alpha != s->overlay_alpha) {
+    GstAnoganOverlayParams params = {
+      .mode = s->overlay,
+      .alpha = s->overlay_alpha,
+      .heat = r->heat,
+      .heat_width = r->roi.w,
+      .heat_height = r->roi.h,
+      .heat_rect = r->roi,
+      .boxes = r->boxes,
+      .n_boxes = r->n_boxes,
+    };
+
+    g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
+    /* Downstream could blend the composition itself (a
+     * GstVideoOverlayCompositionMeta), but only with the caps feature
+     * "meta:GstVideoOverlayComposition" negotiated on both pads, which an
+     * in-place filter with identical caps cannot offer without
+     * renegotiating its output apart from its input.  So the element
+     * always blends into the frame. */
+    self->composition = gst_anogan_overlay_render (&params,
+        GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame));
+    self->composition_mode = s->overlay;
+    self->composition_alpha = s->overlay_alpha;
+  }
+  if (self->composition && !gst_anogan_overlay_blend (self->composition,
+          frame))
+    GST_WARNING_OBJECT (self, "could not draw over a %s frame",
+        gst_video_format_to_string (GST_VIDEO_FRAME_FORMAT (frame)));
+}
+
+/* Loads a model set while running, between two frames.  A model that
+ * does not load leaves the old one at work. */
+static void
+reload_model (GstAnoganFilter * self, const gchar * path)
+{
+  g_autoptr (GError) error = NULL;
+  Model *m = model_load (path, &error);
+
+  if (m == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+        ("%s; keeping the model in use (%s)", error->message,
+            self->model ? self->model->name : "none"), (NULL));
+    GST_OBJECT_LOCK (self);
+    if (g_strcmp0 (self->model_path, path) == 0) {
+      g_free (self->model_path);
+      self->model_path = self->model ? g_strdup (self->model->path) : NULL;
+    }
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+  GST_INFO_OBJECT (self, "now using model %s", m->name);
+  g_clear_pointer (&self->model, model_unref);
+  self->model = m;
+}
+
+/* Plans the tiling and the reading of frames of @info.  In set_info the
+ * element's in_info is still the old one, so the info is passed. */
+static gboolean
+replan (GstAnoganFilter * self, const GstVideoInfo * info, const Settings * s)
+{
+  gboolean latest;
+  Plan *plan;
+
+  plan = plan_new (self, self->model, info, s);
+  if (plan == NULL)
+    return FALSE;
+  g_clear_pointer (&self->plan, plan_unref);
+  self->plan = plan;
+  if (!reader_setup (self, info, plan)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("cannot convert %s frames for the model",
+            gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (info))));
+    return FALSE;
+  }
+  if (self->inline_job)
+    job_prepare (self->inline_job, plan, s);
+
+  GST_OBJECT_LOCK (self);
+  latest = self->latest_mode;
+  GST_OBJECT_UNLOCK (self);
+  /* The worker grows the engine itself; reserving here would wait for its
+   * analysis to end. */
+  if (!latest)
+    engine_reserve (self, plan);
+  return TRUE;
+}
+
+static void
+settings_snapshot (GstAnoganFilter * self, Settings * s, gchar ** new_model)
+{
+  GST_OBJECT_LOCK (self);
+  *s = self->settings;
+  *new_model = NULL;
+  if (self->model_changed) {
+    *new_model = g_strdup (self->model_path ? self->model_path : "");
+    self->model_changed = FALSE;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Whether the pipeline upstream is live, by a LATENCY query. */
+static gboolean
+upstream_is_live (GstAnoganFilter * self)
+{
+  GstQuery *query = gst_query_new_latency ();
+  gboolean live = FALSE;
+
+  if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (self), query))
+    gst_query_parse_latency (query, &live, NULL, NULL);
+  gst_query_unref (query);
+  return live;
+}
+
+static gboolean
+decide_schedule (GstAnoganFilter * self, const Settings * s)
+{
+  gboolean latest;
+
+  if (s->schedule == GST_ANOGAN_SCHEDULE_AUTO)
+    latest = upstream_is_live (self);
+  else
+    latest = s->schedule == GST_ANOGAN_SCHEDULE_LATEST_FRAME;
+  GST_INFO_OBJECT (self, "analysing %s", latest ?
+      "the latest frame on a thread of the element" : "every frame in turn");
+
+  GST_OBJECT_LOCK (self);
+  self->latest_mode = latest;
+  GST_OBJECT_UNLOCK (self);
+  self->schedule_decided = TRUE;
+
+  if (latest) {
+    g_autoptr (GError) error = NULL;
+
+    g_mutex_lock (&self->lock);
+    self->worker = g_thread_try_new ("anoganfilter", worker_main, self,
+        &error);
+    g_mutex_unlock (&self->lock);
+    if (self->worker == NULL) {
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+          ("Cannot start the analysis thread: %s", error->message), (NULL));
+      return FALSE;
+    }
+  } else if (self->inline_job == NULL) {
+    self->inline_job = job_new ();
+  }
+  return TRUE;
+}
+
+/* every-frame: analyses the frame before it goes on. */
+static GstFlowReturn
+analyse_inline (GstAnoganFilter * self, GstVideoFrame * frame,
+    const Settings * s)
+{
+  g_autoptr (GError) error = NULL;
+  Job *job = self->inline_job;
+  Result *result;
+  GstClockTime latency;
+  gboolean grew;
+
+  job_fill (self, job, frame, s);
+  result = analyse (self, job, &error);
+  if (result == NULL) {
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
+        ("The analysis failed: %s", error->message), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  show_result (self, result);
+  if (s->post_messages)
+    post_result (self, result, job);
+
+  /* The analysis delays the frame: a pipeline with a live source must
+   * know, so the latency it reports follows the slowest analysis seen. */
+  GST_OBJECT_LOCK (self);
+  latency = self->latency;
+  grew = result->processing_time > latency + latency / LATENCY_GROWTH;
+  if (grew)
+    self->latency = result->processing_time;
+  GST_OBJECT_UNLOCK (self);
+  if (grew)
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_latency (GST_OBJECT (self)));
+
+  result_unref (result);
+  return GST_FLOW_OK;
+}
+
+/* latest-frame: hands the frame's tiles to the worker and returns. */
+static GstFlowReturn
+submit (GstAnoganFilter * self, GstVideoFrame * frame, const Settings * s)
+{
+  Job *job;
+
+  /* A spare job, or the pending one the worker has not started: the newer
+   * frame replaces it.  Two jobs at most ever exist, as the worker holds
+   * at most one. */
+  g_mutex_lock (&self->lock);
+  job = self->spare ? self->spare : self->pending;
+  if (job == self->spare)
+    self->spare = NULL;
+  else
+    self->pending = NULL;
+  g_mutex_unlock (&self->lock);
+
+  if (job == NULL)
+    job = job_new ();
+  job_fill (self, job, frame, s);
+
+  g_mutex_lock (&self->lock);
+  if (self->pending)
+    job_recycle_locked (self, self->pending);
+  self->pending = job;
+  g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+gst_anogan_filter_transform_frame_ip (GstVideoFilter * filter,
+    GstVideoFrame * frame)
+{
+  GstAnoganFilter *self = GST_ANOGAN_FILTER (filter);
+  g_autofree gchar *new_model = NULL;
+  GstFlowReturn ret = GST_FLOW_OK;
+  gboolean analyse_this;
+  gboolean latest;
+  Settings s;
+
+  settings_snapshot (self, &s, &new_model);
+  if (new_model)
+    reload_model (self, new_model);
+  if (!self->schedule_decided && !decide_schedule (self, &s))
+    return GST_FLOW_ERROR;
+  if (!plan_is_current (self->plan, self->model, &filter->in_info, &s) &&
+      !replan (self, &filter->in_info, &s))
+    return GST_FLOW_ERROR;
+
+  GST_OBJECT_LOCK (self);
+  latest = self->latest_mode;
+  GST_OBJECT_UNLOCK (self);
+
+  analyse_this = self->frame_count % MAX (s.interval, 1) == 0;
+  self->frame_count++;
+
+  if (latest) {
+    Result *finished = NULL;
+    gboolean failed;
+
+    if (analyse_this)
+      ret = submit (self, frame, &s);
+    g_mutex_lock (&self->lock);
+    failed = self->worker_failed;
+    if (self->latest)
+      finished = result_ref (self->latest);
+    g_mutex_unlock (&self->lock);
+    if (failed)
+      return GST_FLOW_ERROR;
+    if (finished) {
+      show_result (self, finished);
+      result_unref (finished);
+    }
+  } else if (analyse_this) {
+    ret = analyse_inline (self, frame, &s);
+  }
+
+  /* A result of frames of another size does not fit this one. */
+  self->attach = self->shown && self->shown->generation == self->generation ?
+      self->shown : NULL;
+  if (ret == GST_FLOW_OK && self->attach)
+    draw_overlay (self, frame, &s);
+  return ret;
+}
+
+/* The metas go on once the frame is unmapped: a mapped GstVideoFrame
+ * holds a reference to the buffer, which makes it read-only for metas. */
+static GstFlowReturn
+gst_anogan_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
+{
+  GstAnoganFilter *self = GST_ANOGAN_FILTER (trans);
+  GstFlowReturn ret;
+
+  self->attach = NULL;
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->transform_ip (trans, buffer);
+  if (ret == GST_FLOW_OK && self->attach) {
+    gst_anogan_meta_add (buffer, self->attach->structure);
+    gst_anogan_meta_add_regions (buffer, self->attach->structure);
+  }
+  self->attach = NULL;
+  return ret;
+}
+
+static gboolean
+gst_anogan_filter_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstAnoganFilter *self = GST_ANOGAN_FILTER (filter);
+  g_autofree gchar *new_model = NULL;
+  Settings s;
+
+  GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, incaps);
+  if (self->model == NULL)
+    return FALSE;
+
+  /* Results of frames of another size stop being carried, and the first
+   * frame of the new size is analysed. */
+  if (self->plan == NULL ||
+      self->plan->frame_width != GST_VIDEO_INFO_WIDTH (in_info) ||
+      self->plan->frame_height != GST_VIDEO_INFO_HEIGHT (in_info)) {
+    self->generation++;
+    self->frame_count = 0;
+  }
+
+  settings_snapshot (self, &s, &new_model);
+  if (new_model)
+    reload_model (self, new_model);
+  if (!self->schedule_decided && !decide_schedule (self, &s))
+    return FALSE;
+  /* A new format needs a new reader even at the same size. */
+  g_clear_pointer (&self->plan, plan_unref);
+  return replan (self, in_info, &s);
+}
+
+/* ---- events, queries, start and stop ----------------------------------- */
+
+static gboolean
+gst_anogan_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstAnoganFilter *self = GST_ANOGAN_FILTER (trans);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_STOP:
+      /* The frame waiting for analysis was flushed; a finished result
+       * stays, its analysed-pts telling which frame it describes. */
+      g_mutex_lock (&self->lock);
+      if (self->pending) {
+        job_recycle_locked (self, self->pending);
+        self->pending = NULL;
+      }
+      g_mutex_unlock (&self->lock);
+      self->frame_count = 0;
+      break;
+    case GST_EVENT_EOS:
+      worker_drain (self);
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+static gboolean
+gst_anogan_filter_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstAnoganFilter *self = GST_ANOGAN_FILTER (trans);
+  gboolean live, latest;
+  GstClockTime min, max, latency;
+
+  if (!GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
+          query))
+    return FALSE;
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return TRUE;
+
+  gst_query_parse_latency (query, &live, &min, &max);
+  GST_OBJECT_LOCK (self);
+  latency = self->latency;
+  if (self->schedule_decided)
+    latest = self->latest_mode;
+  else if (self->settings.schedule == GST_ANOGAN_SCHEDULE_AUTO)
+    latest = live;
+  else
+    latest = self->settings.schedule == GST_ANOGAN_SCHEDULE_LATEST_FRAME;
+  GST_OBJECT_UNLOCK (self);
+
+  /* latest-frame passes frames on at once: it adds nothing. */
+  if (!latest) {
+    min += latency;
+    if (GST_CLOCK_TIME_IS_VALID (max))
+      max += latency;
+    gst_query_set_latency (query, live, min, max);
+  }
+  GST_DEBUG_OBJECT (self, "latency: live %d, min %" GST_TIME_FORMAT
+      ", max %" GST_TIME_FORMAT, live, GST_TIME_ARGS (min),
+      GST_TIME_ARGS (max));
+  return TRUE;
+}
+
+static gboolean
+gst_anogan_filter_start (GstBaseTransform * trans)
+{
+  GstAnoganFilter *self = GST_ANOGAN_FILTER (trans);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = NULL;
+  Model *m;
+
+  GST_OBJECT_LOCK (self);
+  path = g_strdup (self->model_path);
+  self->model_changed = FALSE;
+  self->latency = 0;
+  GST_OBJECT_UNLOCK (self);
+
+  m = model_load (path, &error);
+  if (m == NULL) {
+    if (g_error_matches (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_IO))
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", error->message),
+          ("model=%s", path));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error->message),
+          ("model=%s", path ? path : "(embedded)"));
+    return FALSE;
+  }
+  g_clear_pointer (&self->model, model_unref);
+  self->model = m;
+  self->frame_count = 0;
+  self->schedule_decided = FALSE;
+  GST_INFO_OBJECT (self, "model %s: %dx%dx%d tiles, threshold %g", m->name,
+      m->model->input.dims[0], m->model->input.dims[1],
+      m->model->input.dims[2], m->model->threshold);
+  return TRUE;
+}
+
+static gboolean
+gst_anogan_filter_stop (GstBaseTransform * trans)
+{
+  GstAnoganFilter *self = GST_ANOGAN_FILTER (trans);
+
+  worker_stop (self);
+  engine_clear (self);
+  reader_clear (self);
+  g_clear_pointer (&self->inline_job, job_free);
+  show_result (self, NULL);
+  self->attach = NULL;
+  g_clear_pointer (&self->plan, plan_unref);
+  g_clear_pointer (&self->model, model_unref);
+  self->schedule_decided = FALSE;
+  GST_OBJECT_LOCK (self);
+  self->latest_mode = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+/* ---- properties --------------------------------------------------------- */
+
+static void
+gst_anogan_filter_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstAnoganFilter *self = GST_ANOGAN_FILTER (object);
+  Settings *s = &self->settings;
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_free (self->model_path);
+      self->model_path = g_value_dup_string (value);
+      /* Loaded by start(), or between two frames when already running. */
+      self->model_changed = TRUE;
+      break;
+    case PROP_ITERATIONS:
+      s->iterations = g_value_get_uint (value);
+      break;
+    case PROP_LEARNING_RATE:
+      s->learning_rate = g_value_get_float (value);
+      break;
+    case PROP_LAMBDA:
+      s->lambda = g_value_get_float (value);
+      break;
+    case PROP_THRESHOLD:
+      s->threshold = g_value_get_float (value);
+      break;
+    case PROP_TILE_STRIDE:
+      s->tile_stride = g_value_get_uint (value);
+      break;
+    case PROP_ROI:{
+      const gchar *text = g_value_get_string (value);
+      GstVideoRectangle roi;
+
+      if (text == NULL || *text == '\0') {
+        s->has_roi = FALSE;
+        g_clear_pointer (&self->roi_string, g_free);
+      } else if (parse_roi (text, &roi)) {
+        s->has_roi = TRUE;
+        s->roi = roi;
+        g_free (self->roi_string);
+        self->roi_string = g_strdup (text);
+      } else {
+        g_warning ("%s: roi \"%s\" is not \"x,y,width,height\" (width and "
+            "height at least 1); keeping \"%s\"", GST_OBJECT_NAME (self),
+            text, self->roi_string ? self->roi_string : "");
+      }
+      break;
+    }
+    case PROP_THREADS:
+      s->threads = g_value_get_uint (value);
+      break;
+    case PROP_OVERLAY:
+      s->overlay = g_value_get_enum (value);
+      break;
+    case PROP_OVERLAY_ALPHA:
+      s->overlay_alpha = g_value_get_float (value);
+      break;
+    case PROP_WARM_START:
+      s->warm_start = g_value_get_boolean (value);
+      break;
+    case PROP_INTERVAL:
+      s->interval = g_value_get_uint (value);
+      break;
+    case PROP_SCHEDULE:
+      s->schedule = g_value_get_enum (value);
+      break;
+    case PROP_POST_MESSAGES:
+      s->post_messages = g_value_get_boolean (value);
+      break;
+    case PROP_SEED:
+      s->seed = g_value_get_uint64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_anogan_filter_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstAnoganFilter *self = GST_ANOGAN_FILTER (object);
+  const Settings *s = &self->settings;
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_ITERATIONS:
+      g_value_set_uint (value, s->iterations);
+      break;
+    case PROP_LEARNING_RATE:
+      g_value_set_float (value, s->learning_rate);
+      break;
+    case PROP_LAMBDA:
+      g_value_set_float (value, s->lambda);
+      break;
+    case PROP_THRESHOLD:
+      g_value_set_float (value, s->threshold);
+      break;
+    case PROP_TILE_STRIDE:
+      g_value_set_uint (value, s->tile_stride);
+      break;
+    case PROP_ROI:
+      g_value_set_string (value, self->roi_string);
+      break;
+    case PROP_THREADS:
+      g_value_set_uint (value, s->threads);
+      break;
+    case PROP_OVERLAY:
+      g_value_set_enum (value, s->overlay);
+      break;
+    case PROP_OVERLAY_ALPHA:
+      g_value_set_float (value, s->overlay_alpha);
+      break;
+    case PROP_WARM_START:
+      g_value_set_boolean (value, s->warm_start);
+      break;
+    case PROP_INTERVAL:
+      g_value_set_uint (value, s->interval);
+      break;
+    case PROP_SCHEDULE:
+      g_value_set_enum (value, s->schedule);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, s->post_messages);
+      break;
+    case PROP_SEED:
+      g_value_set_uint64 (value, s->seed);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_anogan_filter_finalize (GObject * object)
+{
+  GstAnoganFilter *self = GST_ANOGAN_FILTER (object);
+
+  /* stop() has run if the element ever started; this is for the rest. */
+  worker_stop (self);
+  engine_clear (self);
+  reader_clear (self);
+  g_clear_pointer (&self->inline_job, job_free);
+  show_result (self, NULL);
+  g_clear_pointer (&self->plan, plan_unref);
+  g_clear_pointer (&self->model, model_unref);
+  g_free (self->model_path);
+  g_free (self->roi_string);
+  g_mutex_clear (&self->engine_lock);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_anogan_filter_class_init (GstAnoganFilterClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+  const GParamFlags playing = rw | GST_PARAM_MUTABLE_PLAYING;
+
+  GST_DEBUG_CATEGORY_INIT (gst_anogan_filter_debug, "anoganfilter", 0,
+      "AnoGAN anomaly detection");
+
+  gobject_class->set_property = gst_anogan_filter_set_property;
+  gobject_class->get_property = gst_anogan_filter_get_property;
+  gobject_class->finalize = gst_anogan_filter_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "The model, a safetensors file as anogan-train writes it; empty "
+          "for the embedded default (a brick texture, 32x32 grey tiles). "
+          "A file that does not load stops the pipeline from starting; set "
+          "while playing, it is loaded between two frames and a file that "
+          "does not load leaves the old model at work, with a warning",
+          DEFAULT_MODEL, playing));
+  g_object_class_install_property (gobject_class, PROP_ITERATIONS,
+      g_param_spec_uint ("iterations", "Iterations",
+          "Adam steps of the latent search per tile; 0 takes the number the "
+          "model's threshold was calibrated with (its card), or 100 when "
+          "the card does not say.  The threshold only means something for "
+          "scores searched the way it was calibrated",
+          0, 100000, DEFAULT_ITERATIONS, playing));
+  g_object_class_install_property (gobject_class, PROP_LEARNING_RATE,
+      g_param_spec_float ("learning-rate", "Learning rate",
+          "Adam's step size in the latent search; 0 takes the model's "
+          "calibration setting, or 0.01", 0.0f, 10.0f,
+          DEFAULT_LEARNING_RATE, playing));
+  g_object_class_install_property (gobject_class, PROP_LAMBDA,
+      g_param_spec_float ("lambda", "Lambda",
+          "Weight of the discrimination loss against the residual loss, 0 "
+          "to 1; negative takes the model's calibration setting, or the "
+          "model's own lambda", -1.0f, 1.0f, DEFAULT_LAMBDA, playing));
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+      g_param_spec_float ("threshold", "Threshold",
+          "Score at and above which a tile, and the frame, is anomalous; "
+          "negative takes the model's calibrated threshold.  Without one, "
+          "scores are still reported but nothing is flagged", -1.0f,
+          G_MAXFLOAT, DEFAULT_THRESHOLD, playing));
+  g_object_class_install_property (gobject_class, PROP_TILE_STRIDE,
+      g_param_spec_uint ("tile-stride", "Tile stride",
+          "Step between tiles in pixels, at most the tile size (larger "
+          "steps are cut to it, with a warning); smaller steps make tiles "
+          "overlap, at a quadratic cost.  0 takes the stride the model was "
+          "calibrated with, or the tile size", 0, 4096, DEFAULT_TILE_STRIDE,
+          playing));
+  g_object_class_install_property (gobject_class, PROP_ROI,
+      g_param_spec_string ("roi", "Region of interest",
+          "The part of the frame analysed, \"x,y,width,height\" in pixels, "
+          "cut to the frame; empty for the whole frame.  An area smaller "
+          "than a tile is padded by repeating its last column and row.  A "
+          "malformed value is refused with a warning", DEFAULT_ROI, playing));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_uint ("threads", "Threads",
+          "Threads the latent search runs on; 0 for one per core.  Scores "
+          "do not depend on it", 0, 1024, DEFAULT_THREADS, playing));
+  g_object_class_install_property (gobject_class, PROP_OVERLAY,
+      g_param_spec_enum ("overlay", "Overlay",
+          "What is drawn over the frames: the residual heatmap, boxes "
+          "around the tiles over the threshold, both, or nothing (the "
+          "pixels then pass unchanged)", GST_TYPE_ANOGAN_OVERLAY_MODE,
+          DEFAULT_OVERLAY, playing));
+  g_object_class_install_property (gobject_class, PROP_OVERLAY_ALPHA,
+      g_param_spec_float ("overlay-alpha", "Overlay alpha",
+          "Opacity of the drawing, 0 (invisible) to 1", 0.0f, 1.0f,
+          DEFAULT_OVERLAY_ALPHA, playing));
+  g_object_class_install_property (gobject_class, PROP_WARM_START,
+      g_param_spec_boolean ("warm-start", "Warm start",
+          "Start each tile's search where it ended on the last analysed "
+          "frame (while the tiling stays the same) instead of at the "
+          "origin: faster on a steady scene, but scores then depend on the "
+          "frames before", DEFAULT_WARM_START, playing));
+  g_object_class_install_property (gobject_class, PROP_INTERVAL,
+      g_param_spec_uint ("interval", "Interval",
+          "Analyse every Nth frame, from the first; the frames between "
+          "carry the latest result, whose analysed-pts names its frame",
+          1, G_MAXINT, DEFAULT_INTERVAL, playing));
+  g_object_class_install_property (gobject_class, PROP_SCHEDULE,
+      g_param_spec_enum ("schedule", "Schedule",
+          "When frames are analysed: every-frame analyses each selected "
+          "frame before passing it on (deterministic; the analysis adds to "
+          "the latency); latest-frame analyses on a thread of its own, "
+          "always the newest selected frame, and passes every frame on at "
+          "once with the latest finished result; auto picks latest-frame "
+          "for live pipelines", GST_TYPE_ANOGAN_SCHEDULE, DEFAULT_SCHEDULE,
+          rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post an element message named \"anogan\" on the bus for each "
+          "analysed frame, with the score, the verdict, every tile's score "
+          "and the frame's timestamp, stream-time and running-time",
+          DEFAULT_POST_MESSAGES, playing));
+  g_object_class_install_property (gobject_class, PROP_SEED,
+      g_param_spec_uint64 ("seed", "Seed",
+          "Seed of the search's random starts and bank of candidate starts, "
+          "used by models calibrated with them (their card's z_init or "
+          "candidates); the same seed gives the same scores", 0, G_MAXUINT64, DEFAULT_SEED, playing));
+
+  gst_element_class_set_static_metadata (element_class,
+      "AnoGAN anomaly detection", "Filter/Analyzer/Video",
+      "Scores each frame for visual anomalies with AnoGAN: tiles of the "
+      "frame are compared with the closest pictures a generator trained on "
+      "normal parts can draw.  Scores travel as AnoganMeta and region of "
+      "interest metas on the buffers and as \"anogan\" bus messages; the "
+      "residual heatmap and the anomalous tiles are drawn over the picture",
+      "the gst-anogan authors");
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_anogan_filter_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_anogan_filter_stop);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_anogan_filter_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_anogan_filter_query);
+  trans_class->transform_ip =
+      GST_DEBUG_FUNCPTR (gst_anogan_filter_transform_ip);
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_anogan_filter_set_info);
+  filter_class->transform_frame_ip =
+      GST_DEBUG_FUNCPTR (gst_anogan_filter_transform_frame_ip);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_ANOGAN_OVERLAY_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_ANOGAN_SCHEDULE, 0);
+}
+
+static void
+gst_anogan_filter_init (GstAnoganFilter * self)
+{
+  settings_init (&self->settings);
+  g_mutex_init (&self->engine_lock);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  /* Frames are marked and annotated where they are, never copied. */
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+}
