@@ -1,0 +1,1299 @@
+/* test-anoganfilter.c: the anoganfilter element in GstHarness
+ *
+ * Copyright (C) 2026 the gst-anogan authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The element is loaded from the build's plugin directory (tests/meson.build
+ * points GST_PLUGIN_PATH_1_0 there) and run on small synthetic frames with
+ * a few search steps, so that the suite stays quick.  Scores are compared
+ * with a search run here straight on libanogan, on tiles cut by this file's
+ * own code: the reference shares the search, not the element's plumbing.
+ */
+#include "gstanoganmeta.h"
+
+#include "anogan-model.h"
+#include "anogan-search.h"
+
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+/* The embedded default model: 32x32 grey tiles. */
+#define TILE 32
+#define FEW_ITERATIONS 4
+#define FRAME_DURATION (40 * GST_MSECOND)
+
+static const gchar *const formats[] = {
+  "GRAY8", "RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR", "RGBA", "BGRA",
+  "ARGB", "ABGR", "I420", "YV12", "NV12", "NV21",
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static gchar *
+source_path (const gchar * relative)
+{
+  const gchar *root = g_getenv ("ANOGAN_SOURCE_ROOT");
+
+  g_assert_nonnull (root);
+  return g_build_filename (root, relative, NULL);
+}
+
+/* An anoganfilter analysing every frame in turn, quickly, drawing
+ * nothing; further properties as for g_object_set(). */
+static GstElement *
+make_filter (const gchar * first_property, ...)
+{
+  GstElement *e = gst_element_factory_make ("anoganfilter", NULL);
+  va_list args;
+
+  g_assert_nonnull (e);
+  g_object_set (e, "schedule", 1 /* every-frame */ ,
+      "iterations", FEW_ITERATIONS, "overlay", 0 /* none */ , NULL);
+  if (first_property) {
+    va_start (args, first_property);
+    g_object_set_valist (G_OBJECT (e), first_property, args);
+    va_end (args);
+  }
+  return e;
+}
+
+static gchar *
+caps_string (const gchar * format, gint width, gint height)
+{
+  return g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,"
+      "framerate=25/1", format, width, height);
+}
+
+/* A harness around @e (which it takes), with a bus on the element so that
+ * its messages can be read. */
+static GstHarness *
+start (GstElement * e, const gchar * format, gint width, gint height,
+    GstBus ** bus)
+{
+  g_autofree gchar *caps = caps_string (format, width, height);
+  GstHarness *h;
+
+  if (bus) {
+    *bus = gst_bus_new ();
+    gst_element_set_bus (e, *bus);
+  }
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  gst_harness_set_src_caps_str (h, caps);
+  return h;
+}
+
+/* A frame of @format whose bytes are a seeded texture, every plane
+ * filled. */
+static GstBuffer *
+make_frame (const gchar * format, gint width, gint height, guint seed,
+    GstClockTime pts)
+{
+  GstVideoInfo info;
+  GstBuffer *buffer;
+  GstMapInfo map;
+  guint32 state = 0x9E3779B9u ^ (seed * 0x85EBCA6Bu);
+
+  g_assert_true (gst_video_info_set_format (&info,
+          gst_video_format_from_string (format), width, height));
+  buffer = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  g_assert_true (gst_buffer_map (buffer, &map, GST_MAP_WRITE));
+  for (gsize i = 0; i < map.size; i++) {
+    state = state * 1664525u + 1013904223u;
+    map.data[i] = (guint8) (state >> 24);
+  }
+  gst_buffer_unmap (buffer, &map);
+  GST_BUFFER_PTS (buffer) = pts;
+  GST_BUFFER_DURATION (buffer) = FRAME_DURATION;
+  return buffer;
+}
+
+/* A GRAY8 frame from @pixels, width × height bytes, rows unpadded. */
+static GstBuffer *
+gray_frame (const guint8 * pixels, gint width, gint height, GstClockTime pts)
+{
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  GstBuffer *buffer;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, width, height);
+  buffer = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  g_assert_true (gst_video_frame_map (&frame, &info, buffer, GST_MAP_WRITE));
+  for (gint y = 0; y < height; y++)
+    memcpy ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+        (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
+        pixels + (gsize) y * width, width);
+  gst_video_frame_unmap (&frame);
+  GST_BUFFER_PTS (buffer) = pts;
+  GST_BUFFER_DURATION (buffer) = FRAME_DURATION;
+  return buffer;
+}
+
+static guint8 *
+texture (gint width, gint height, guint seed)
+{
+  guint8 *p = g_malloc ((gsize) width * height);
+  guint32 state = 12345u + seed * 2654435761u;
+
+  for (gsize i = 0; i < (gsize) width * height; i++) {
+    state = state * 1664525u + 1013904223u;
+    p[i] = (guint8) (state >> 24);
+  }
+  return p;
+}
+
+static const GstStructure *
+result_of (GstBuffer * buffer)
+{
+  GstCustomMeta *meta = gst_buffer_get_custom_meta (buffer,
+      GST_ANOGAN_META_NAME);
+
+  return meta ? gst_custom_meta_get_structure (meta) : NULL;
+}
+
+static gint
+get_int (const GstStructure * s, const gchar * field)
+{
+  gint v;
+
+  g_assert_true (gst_structure_get_int (s, field, &v));
+  return v;
+}
+
+static gdouble
+get_double (const GstStructure * s, const gchar * field)
+{
+  gdouble v;
+
+  g_assert_true (gst_structure_get_double (s, field, &v));
+  return v;
+}
+
+static guint64
+get_uint64 (const GstStructure * s, const gchar * field)
+{
+  guint64 v;
+
+  g_assert_true (gst_structure_get_uint64 (s, field, &v));
+  return v;
+}
+
+static gint
+array_int (const GstStructure * s, const gchar * field, guint i)
+{
+  const GValue *a = gst_structure_get_value (s, field);
+
+  g_assert_nonnull (a);
+  g_assert_cmpuint (i, <, gst_value_array_get_size (a));
+  return g_value_get_int (gst_value_array_get_value (a, i));
+}
+
+static guint
+array_size (const GstStructure * s, const gchar * field)
+{
+  const GValue *a = gst_structure_get_value (s, field);
+
+  g_assert_nonnull (a);
+  g_assert_true (GST_VALUE_HOLDS_ARRAY (a));
+  return gst_value_array_get_size (a);
+}
+
+static gdouble *
+scores_of (const GstStructure * s, guint * n)
+{
+  const GValue *a = gst_structure_get_value (s, "scores");
+  gdouble *out;
+
+  g_assert_nonnull (a);
+  *n = gst_value_array_get_size (a);
+  out = g_new (gdouble, *n);
+  for (guint i = 0; i < *n; i++)
+    out[i] = g_value_get_double (gst_value_array_get_value (a, i));
+  return out;
+}
+
+/* Pushes @buffer and returns what comes out. */
+static GstBuffer *
+push_pull (GstHarness * h, GstBuffer * buffer)
+{
+  g_assert_cmpint (gst_harness_push (h, buffer), ==, GST_FLOW_OK);
+  return gst_harness_pull (h);
+}
+
+/* The tile origins along one axis, as docs/anogan-score.md describes
+ * them: steps of @stride from 0 while a tile fits, then one flush with
+ * the far border if pixels are left. */
+static GArray *
+expected_origins (gint extent, gint tile, gint stride)
+{
+  GArray *o = g_array_new (FALSE, FALSE, sizeof (gint));
+  gint last = 0;
+
+  for (gint x = 0; x + tile <= extent; x += stride) {
+    g_array_append_val (o, x);
+    last = x;
+  }
+  if (last + tile < extent) {
+    gint flush = extent - tile;
+    g_array_append_val (o, flush);
+  }
+  return o;
+}
+
+/* ---- the reference: libanogan's search on tiles cut here ---------------- */
+
+static AnoganModel *
+load_default_model (void)
+{
+  g_autofree gchar *path = source_path ("models/brick/brick.safetensors");
+  g_autoptr (GError) error = NULL;
+  AnoganModel *m = anogan_model_load (path, &error);
+
+  g_assert_no_error (error);
+  return m;
+}
+
+/* Scores of the tiles of a grey picture at @xs × @ys, row by row, with
+ * the settings the element takes from the brick model's card (learning
+ * rate 0.01, lambda 0.1); @z_in and @z_out as in anogan_search_run(). */
+static gfloat *
+reference_scores (AnoganModel * m, const guint8 * pixels, gint width,
+    GArray * xs, GArray * ys, gint iterations, const gfloat * z_in,
+    gfloat ** z_out)
+{
+  const gint n = (gint) (xs->len * ys->len);
+  g_autofree gfloat *patches = g_new (gfloat, (gsize) n * TILE * TILE);
+  g_autofree AnoganPatchResult *results = g_new0 (AnoganPatchResult, n);
+  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  g_autoptr (AnoganSearch) search = NULL;
+  g_autoptr (GError) error = NULL;
+  AnoganSearchOptions options;
+  gfloat *scores;
+  gint k = 0;
+
+  for (guint r = 0; r < ys->len; r++)
+    for (guint c = 0; c < xs->len; c++, k++)
+      for (gint y = 0; y < TILE; y++)
+        for (gint x = 0; x < TILE; x++) {
+          guint8 v = pixels[(gsize) (g_array_index (ys, gint, r) + y) * width
+              + g_array_index (xs, gint, c) + x];
+          patches[((gsize) k * TILE + y) * TILE + x] =
+              v * (1.0f / 127.5f) - 1.0f;
+        }
+
+  anogan_search_options_init (&options);
+  options.iterations = iterations;
+  options.learning_rate = 0.01f;
+  options.lambda = 0.1f;
+  options.threads = 1;
+  search = anogan_search_new (m, &options, &error);
+  g_assert_no_error (error);
+  if (z_out) {
+    *z_out = g_new (gfloat, (gsize) n * m->nz);
+    out.z = *z_out;
+  }
+  g_assert_true (anogan_search_run (search, n, patches, z_in, &out, &error));
+  g_assert_no_error (error);
+
+  scores = g_new (gfloat, n);
+  for (gint i = 0; i < n; i++)
+    scores[i] = results[i].score;
+  return scores;
+}
+
+static void
+assert_scores_match (const GstStructure * s, const gfloat * want, guint n)
+{
+  g_autofree gdouble *got = NULL;
+  guint got_n;
+
+  got = scores_of (s, &got_n);
+  g_assert_cmpuint (got_n, ==, n);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpfloat_with_epsilon (got[i], want[i], 1e-5 * fabs (want[i]));
+}
+
+/* ---- caps --------------------------------------------------------------- */
+
+/* Every format of the pad template negotiates, is read and analysed. */
+static void
+test_caps_accepted (void)
+{
+  for (guint f = 0; f < G_N_ELEMENTS (formats); f++) {
+    GstHarness *h = start (make_filter (NULL), formats[f], 40, 36, NULL);
+    GstBuffer *out = push_pull (h, make_frame (formats[f], 40, 36, f, 0));
+    const GstStructure *s = result_of (out);
+    g_autofree gdouble *scores = NULL;
+    guint n;
+
+    g_assert_nonnull (s);
+    g_assert_cmpint (get_int (s, "columns"), ==, 2);
+    g_assert_cmpint (get_int (s, "rows"), ==, 2);
+    scores = scores_of (s, &n);
+    g_assert_cmpuint (n, ==, 4);
+    for (guint i = 0; i < n; i++)
+      g_assert_true (isfinite (scores[i]) && scores[i] > 0.0);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+  }
+}
+
+/* Formats outside the template are refused at the sink pad. */
+static void
+test_caps_refused (void)
+{
+  const gchar *const refused[] = {
+    "video/x-raw,format=UYVY,width=64,height=48,framerate=25/1",
+    "video/x-raw,format=GRAY16_LE,width=64,height=48,framerate=25/1",
+    "video/x-raw,format=AYUV,width=64,height=48,framerate=25/1",
+    "video/x-bayer,format=rggb,width=64,height=48,framerate=25/1",
+  };
+  GstElement *e = make_filter (NULL);
+  GstPad *sink = gst_element_get_static_pad (e, "sink");
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++) {
+    GstCaps *caps = gst_caps_from_string (refused[i]);
+
+    g_assert_false (gst_pad_query_accept_caps (sink, caps));
+    gst_caps_unref (caps);
+  }
+  {
+    g_autofree gchar *ok = caps_string ("NV21", 64, 48);
+    GstCaps *caps = gst_caps_from_string (ok);
+
+    g_assert_true (gst_pad_query_accept_caps (sink, caps));
+    gst_caps_unref (caps);
+  }
+  gst_object_unref (sink);
+  gst_object_unref (e);
+}
+
+/* Packed formats are read at their own byte offsets: the same picture in
+ * any RGB layout scores the same, and a grey picture the same in GRAY8 and
+ * in RGB with equal channels (luma of equal channels is the grey value, up
+ * to float rounding). */
+static void
+test_caps_layouts_agree (void)
+{
+  static const struct
+  {
+    const gchar *format;
+    gint r, g, b, bpp;
+  } layouts[] = {
+    {"RGB", 0, 1, 2, 3}, {"BGR", 2, 1, 0, 3}, {"RGBx", 0, 1, 2, 4},
+    {"BGRx", 2, 1, 0, 4}, {"xRGB", 1, 2, 3, 4}, {"xBGR", 3, 2, 1, 4},
+    {"RGBA", 0, 1, 2, 4}, {"BGRA", 2, 1, 0, 4}, {"ARGB", 1, 2, 3, 4},
+    {"ABGR", 3, 2, 1, 4},
+  };
+  const gint w = 48, h = 40;
+  g_autofree guint8 *red = texture (w, h, 1);
+  g_autofree guint8 *green = texture (w, h, 2);
+  g_autofree guint8 *blue = texture (w, h, 3);
+  g_autofree gdouble *first = NULL;
+  g_autofree gdouble *grey_scores = NULL;
+  guint n_first = 0, n_grey;
+
+  for (guint pass = 0; pass < 2; pass++) {
+    /* pass 0: a colour picture; pass 1: grey, red = green = blue */
+    const guint8 *g = pass == 0 ? green : red;
+    const guint8 *b = pass == 0 ? blue : red;
+
+    g_clear_pointer (&first, g_free);
+    for (guint l = 0; l < G_N_ELEMENTS (layouts); l++) {
+      GstHarness *hs = start (make_filter (NULL), layouts[l].format, w, h,
+          NULL);
+      GstVideoInfo info;
+      GstVideoFrame frame;
+      GstBuffer *in, *out;
+      g_autofree gdouble *scores = NULL;
+      guint n;
+
+      gst_video_info_set_format (&info,
+          gst_video_format_from_string (layouts[l].format), w, h);
+      in = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+      g_assert_true (gst_video_frame_map (&frame, &info, in, GST_MAP_WRITE));
+      for (gint y = 0; y < h; y++) {
+        guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+            (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
+        for (gint x = 0; x < w; x++) {
+          guint8 *p = row + (gsize) x * layouts[l].bpp;
+          if (layouts[l].bpp == 4)
+            memset (p, 0x5a, 4);        /* padding or alpha: ignored */
+          p[layouts[l].r] = red[y * w + x];
+          p[layouts[l].g] = g[y * w + x];
+          p[layouts[l].b] = b[y * w + x];
+        }
+      }
+      gst_video_frame_unmap (&frame);
+      GST_BUFFER_PTS (in) = 0;
+
+      out = push_pull (hs, in);
+      scores = scores_of (result_of (out), &n);
+      if (first == NULL) {
+        first = g_steal_pointer (&scores);
+        n_first = n;
+      } else {
+        g_assert_cmpuint (n, ==, n_first);
+        for (guint i = 0; i < n; i++)
+          g_assert_cmpfloat (scores[i], ==, first[i]);
+      }
+      gst_buffer_unref (out);
+      gst_harness_teardown (hs);
+    }
+  }
+
+  /* first now holds the grey picture's scores read from RGB. */
+  {
+    GstHarness *hs = start (make_filter (NULL), "GRAY8", w, h, NULL);
+    GstBuffer *out = push_pull (hs, gray_frame (red, w, h, 0));
+
+    grey_scores = scores_of (result_of (out), &n_grey);
+    g_assert_cmpuint (n_grey, ==, n_first);
+    for (guint i = 0; i < n_grey; i++)
+      g_assert_cmpfloat_with_epsilon (grey_scores[i], first[i],
+          1e-3 * fabs (first[i]));
+    gst_buffer_unref (out);
+    gst_harness_teardown (hs);
+  }
+}
+
+/* ---- tiling ------------------------------------------------------------- */
+
+static void
+assert_layout (const GstStructure * s, gint width, gint height, gint stride,
+    gint roi_x, gint roi_y)
+{
+  g_autoptr (GArray) xs = expected_origins (MAX (width, TILE), TILE, stride);
+  g_autoptr (GArray) ys = expected_origins (MAX (height, TILE), TILE, stride);
+
+  g_assert_cmpint (get_int (s, "tile-width"), ==, TILE);
+  g_assert_cmpint (get_int (s, "tile-height"), ==, TILE);
+  g_assert_cmpint (get_int (s, "columns"), ==, xs->len);
+  g_assert_cmpint (get_int (s, "rows"), ==, ys->len);
+  g_assert_cmpuint (array_size (s, "tile-x"), ==, xs->len);
+  g_assert_cmpuint (array_size (s, "tile-y"), ==, ys->len);
+  g_assert_cmpuint (array_size (s, "scores"), ==, xs->len * ys->len);
+  g_assert_cmpuint (array_size (s, "iterations"), ==, xs->len * ys->len);
+  for (guint c = 0; c < xs->len; c++)
+    g_assert_cmpint (array_int (s, "tile-x", c), ==,
+        roi_x + g_array_index (xs, gint, c));
+  for (guint r = 0; r < ys->len; r++)
+    g_assert_cmpint (array_int (s, "tile-y", r), ==,
+        roi_y + g_array_index (ys, gint, r));
+
+  /* Every pixel of the area is in some tile, and no tile leaves it
+   * unless the area is smaller than a tile. */
+  if (width >= TILE && height >= TILE) {
+    g_autofree guint8 *covered = g_new0 (guint8, (gsize) width * height);
+
+    for (guint r = 0; r < ys->len; r++)
+      for (guint c = 0; c < xs->len; c++) {
+        gint x0 = array_int (s, "tile-x", c) - roi_x;
+        gint y0 = array_int (s, "tile-y", r) - roi_y;
+
+        g_assert_cmpint (x0 + TILE, <=, width);
+        g_assert_cmpint (y0 + TILE, <=, height);
+        for (gint y = y0; y < y0 + TILE; y++)
+          memset (covered + (gsize) y * width + x0, 1, TILE);
+      }
+    for (gsize i = 0; i < (gsize) width * height; i++)
+      g_assert_cmpint (covered[i], ==, 1);
+  }
+}
+
+/* Awkward sizes and strides: the last column and row flush with the
+ * border; frames smaller than a tile padded into one tile. */
+static void
+test_tiling_layout (void)
+{
+  static const struct
+  {
+    gint width, height, stride;
+  } cases[] = {
+    {40, 36, 0}, {70, 45, 0}, {64, 48, 20}, {100, 33, 7}, {32, 32, 32},
+    {33, 95, 16}, {20, 20, 0}, {20, 50, 0}, {90, 17, 30},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    const gint w = cases[i].width, h = cases[i].height;
+    const gint stride = cases[i].stride ? cases[i].stride : TILE;
+    GstHarness *hs = start (make_filter ("tile-stride", cases[i].stride,
+            "iterations", 2, NULL), "GRAY8", w, h, NULL);
+    GstBuffer *out = push_pull (hs, make_frame ("GRAY8", w, h, i, 0));
+    const GstStructure *s = result_of (out);
+
+    g_test_message ("%dx%d stride %d", w, h, stride);
+    g_assert_nonnull (s);
+    assert_layout (s, w, h, stride, 0, 0);
+    gst_buffer_unref (out);
+    gst_harness_teardown (hs);
+  }
+}
+
+/* A frame smaller than a tile is padded by repeating its last column and
+ * row: a 20x20 frame scores as the 32x32 picture padded here does. */
+static void
+test_tiling_small_frame_padded (void)
+{
+  g_autoptr (AnoganModel) m = load_default_model ();
+  g_autofree guint8 *small = texture (20, 20, 7);
+  g_autofree guint8 *padded = g_new (guint8, TILE * TILE);
+  g_autoptr (GArray) origin = expected_origins (TILE, TILE, TILE);
+  g_autofree gfloat *want = NULL;
+  GstHarness *h;
+  GstBuffer *out;
+
+  for (gint y = 0; y < TILE; y++)
+    for (gint x = 0; x < TILE; x++)
+      padded[y * TILE + x] = small[MIN (y, 19) * 20 + MIN (x, 19)];
+  want = reference_scores (m, padded, TILE, origin, origin, FEW_ITERATIONS,
+      NULL, NULL);
+
+  h = start (make_filter ("overlay", 3, NULL), "GRAY8", 20, 20, NULL);
+  out = push_pull (h, gray_frame (small, 20, 20, 0));
+  assert_layout (result_of (out), 20, 20, TILE, 0, 0);
+  assert_scores_match (result_of (out), want, 1);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+/* The roi is tiled on its own, in frame coordinates, and cut to the frame;
+ * a roi outside the frame falls back to the whole frame, with a warning. */
+static void
+test_tiling_roi (void)
+{
+  static const struct
+  {
+    const gchar *roi;
+    gint x, y, width, height;
+  } cases[] = {
+    {"10,6,40,30", 10, 6, 40, 30},
+    {" 8 , 4 , 50 , 40 ", 8, 4, 50, 40},
+    {"60,40,20,20", 60, 40, 4, 8},
+    {"0,0,64,48", 0, 0, 64, 48},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GstHarness *h = start (make_filter ("roi", cases[i].roi, "overlay", 3,
+            "iterations", 2, NULL), "GRAY8", 64, 48, NULL);
+    GstBuffer *out = push_pull (h, make_frame ("GRAY8", 64, 48, i, 0));
+
+    g_test_message ("roi %s", cases[i].roi);
+    assert_layout (result_of (out), cases[i].width, cases[i].height, TILE,
+        cases[i].x, cases[i].y);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+  }
+
+  {
+    GstBus *bus;
+    GstHarness *h = start (make_filter ("roi", "100,100,5,5", "iterations",
+            2, NULL), "GRAY8", 64, 48, &bus);
+    GstBuffer *out = push_pull (h, make_frame ("GRAY8", 64, 48, 0, 0));
+    GstMessage *warning = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+
+    assert_layout (result_of (out), 64, 48, TILE, 0, 0);
+    g_assert_nonnull (warning);
+    gst_message_unref (warning);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+    gst_object_unref (bus);
+  }
+}
+
+/* A stride larger than the tile is cut to the tile, with a warning. */
+static void
+test_tiling_stride_too_large (void)
+{
+  GstBus *bus;
+  GstHarness *h = start (make_filter ("tile-stride", 40, "iterations", 2,
+          NULL), "GRAY8", 64, 48, &bus);
+  GstBuffer *out = push_pull (h, make_frame ("GRAY8", 64, 48, 0, 0));
+  GstMessage *warning = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+
+  assert_layout (result_of (out), 64, 48, TILE, 0, 0);
+  g_assert_nonnull (warning);
+  gst_message_unref (warning);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+/* Every field, consistent with itself, with the threshold property and
+ * with a search run here on the same tiles. */
+static void
+test_meta_fields (void)
+{
+  const gint w = 70, h = 45;
+  g_autoptr (AnoganModel) m = load_default_model ();
+  g_autofree guint8 *pixels = texture (w, h, 3);
+  g_autoptr (GArray) xs = expected_origins (w, TILE, TILE);
+  g_autoptr (GArray) ys = expected_origins (h, TILE, TILE);
+  const guint n = xs->len * ys->len;
+  g_autofree gfloat *want = reference_scores (m, pixels, w, xs, ys,
+      FEW_ITERATIONS, NULL, NULL);
+  g_autofree gfloat *sorted = g_memdup2 (want, n * sizeof (gfloat));
+  gfloat threshold;
+  GstHarness *hs;
+  GstBuffer *out;
+  const GstStructure *s;
+  g_autofree gdouble *scores = NULL;
+  gdouble max = -INFINITY;
+  guint over = 0, n_scores, n_roi = 0;
+  gpointer state = NULL;
+  GstMeta *meta;
+  const gchar *model;
+
+  /* A threshold between the scores, so some tiles are over and some
+   * not: the median. */
+  for (guint i = 0; i < n; i++)
+    for (guint j = i + 1; j < n; j++)
+      if (sorted[j] < sorted[i]) {
+        gfloat t = sorted[i];
+        sorted[i] = sorted[j];
+        sorted[j] = t;
+      }
+  threshold = sorted[n / 2];
+
+  hs = start (make_filter ("threshold", threshold, NULL), "GRAY8", w, h,
+      NULL);
+  out = push_pull (hs, gray_frame (pixels, w, h, 7 * FRAME_DURATION));
+  s = result_of (out);
+  g_assert_nonnull (s);
+
+  assert_scores_match (s, want, n);
+  scores = scores_of (s, &n_scores);
+  for (guint i = 0; i < n_scores; i++) {
+    max = MAX (max, scores[i]);
+    over += scores[i] >= threshold;
+    g_assert_cmpint (array_int (s, "iterations", i), ==, FEW_ITERATIONS);
+  }
+  g_assert_cmpfloat (get_double (s, "score"), ==, max);
+  g_assert_cmpfloat (get_double (s, "threshold"), ==, threshold);
+  {
+    gboolean anomalous;
+
+    g_assert_true (gst_structure_get_boolean (s, "anomalous", &anomalous));
+    g_assert_cmpint (anomalous, ==, max >= threshold);
+    g_assert_true (anomalous);
+  }
+  g_assert_cmpuint (over, >, 0);
+  g_assert_cmpuint (over, <, n);
+  g_assert_cmpuint (get_uint64 (s, "analysed-pts"), ==, 7 * FRAME_DURATION);
+  g_assert_cmpuint (get_uint64 (s, "processing-time"), >, 0);
+  model = gst_structure_get_string (s, "model");
+  g_assert_cmpstr (model, ==, "default");
+
+  /* One region of interest per tile over the threshold. */
+  while ((meta = gst_buffer_iterate_meta_filtered (out, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
+
+    g_assert_cmpuint (roi->roi_type, ==,
+        g_quark_from_string (GST_ANOGAN_ROI_TYPE));
+    n_roi++;
+  }
+  g_assert_cmpuint (n_roi, ==, over);
+
+  gst_buffer_unref (out);
+  gst_harness_teardown (hs);
+}
+
+/* Left at their defaults, the threshold and the number of search steps
+ * are the model's: those its card says it was calibrated with. */
+static void
+test_meta_model_calibration (void)
+{
+  g_autoptr (AnoganModel) m = load_default_model ();
+  JsonObject *card = json_object_get_object_member (m->metadata,
+      "calibration");
+  const gint calibrated = (gint) json_object_get_int_member (card,
+      "iterations");
+  GstHarness *h = start (make_filter ("iterations", 0, NULL), "GRAY8", 32, 32,
+      NULL);
+  GstBuffer *out = push_pull (h, make_frame ("GRAY8", 32, 32, 0, 0));
+
+  g_assert_cmpint (calibrated, >, FEW_ITERATIONS);
+  g_assert_cmpint (array_int (result_of (out), "iterations", 0), ==,
+      calibrated);
+  g_assert_cmpfloat_with_epsilon (get_double (result_of (out), "threshold"),
+      m->threshold, 1e-4 * m->threshold);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+/* One "anogan" message per analysed frame, with level's timing fields. */
+static void
+test_messages (void)
+{
+  GstBus *bus;
+  GstHarness *h = start (make_filter (NULL), "GRAY8", 64, 48, &bus);
+  GstSegment segment;
+
+  /* A segment that starts at 1 s, so running and stream time differ
+   * from the timestamp. */
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.start = GST_SECOND;
+  segment.time = 10 * GST_SECOND;
+  g_assert_true (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+
+  for (guint i = 0; i < 3; i++) {
+    const GstClockTime pts = GST_SECOND + i * FRAME_DURATION;
+    GstBuffer *out = push_pull (h, make_frame ("GRAY8", 64, 48, i, pts));
+    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+    const GstStructure *s;
+
+    g_assert_nonnull (msg);
+    g_assert_true (GST_MESSAGE_SRC (msg) == GST_OBJECT (h->element));
+    s = gst_message_get_structure (msg);
+    g_assert_true (gst_structure_has_name (s, GST_ANOGAN_MESSAGE_NAME));
+    g_assert_cmpuint (get_uint64 (s, "timestamp"), ==, pts);
+    g_assert_cmpuint (get_uint64 (s, "running-time"), ==, pts - GST_SECOND);
+    g_assert_cmpuint (get_uint64 (s, "stream-time"), ==,
+        pts - GST_SECOND + 10 * GST_SECOND);
+    g_assert_cmpuint (get_uint64 (s, "duration"), ==, FRAME_DURATION);
+    g_assert_cmpuint (get_uint64 (s, "analysed-pts"), ==, pts);
+    g_assert_cmpfloat (get_double (s, "score"), ==,
+        get_double (result_of (out), "score"));
+    g_assert_cmpint (get_int (s, "columns"), ==, 2);
+    g_assert_cmpuint (array_size (s, "scores"), ==, 4);
+    gst_message_unref (msg);
+    gst_buffer_unref (out);
+  }
+  g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT));
+
+  /* post-messages=false: results on buffers, nothing on the bus. */
+  g_object_set (h->element, "post-messages", FALSE, NULL);
+  gst_buffer_unref (push_pull (h, make_frame ("GRAY8", 64, 48, 9,
+              2 * GST_SECOND)));
+  g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT));
+
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+/* every-frame is deterministic: the same frame, in one element or two,
+ * gets the same scores, bit for bit. */
+static void
+test_determinism (void)
+{
+  gdouble *runs[3];
+  guint n[3];
+
+  /* runs[0], runs[1]: one element, the frame twice; runs[2]: a second
+   * element with another thread count. */
+  for (guint run = 0; run < 2; run++) {
+    GstHarness *h = start (make_filter ("threads", run + 1, NULL), "RGBx",
+        64, 48, NULL);
+
+    for (guint frame = 0; frame < (run == 0 ? 2u : 1u); frame++) {
+      const guint k = run == 0 ? frame : 2;
+      GstBuffer *out = push_pull (h, make_frame ("RGBx", 64, 48, 5,
+              frame * FRAME_DURATION));
+
+      runs[k] = scores_of (result_of (out), &n[k]);
+      gst_buffer_unref (out);
+    }
+    gst_harness_teardown (h);
+  }
+  for (guint k = 1; k < 3; k++) {
+    g_assert_cmpuint (n[k], ==, n[0]);
+    g_assert_cmpmem (runs[k], n[k] * sizeof (gdouble), runs[0],
+        n[0] * sizeof (gdouble));
+  }
+  for (guint k = 0; k < 3; k++)
+    g_free (runs[k]);
+}
+
+/* warm-start: the second analysis of a tiling starts each tile where its
+ * first search ended, as a search started from those z does here. */
+static void
+test_warm_start (void)
+{
+  const gint w = 64, h = 48;
+  g_autoptr (AnoganModel) m = load_default_model ();
+  g_autofree guint8 *a = texture (w, h, 11);
+  g_autofree guint8 *b = texture (w, h, 12);
+  g_autoptr (GArray) xs = expected_origins (w, TILE, TILE);
+  g_autoptr (GArray) ys = expected_origins (h, TILE, TILE);
+  g_autofree gfloat *z = NULL;
+  g_autofree gfloat *first = reference_scores (m, a, w, xs, ys,
+      FEW_ITERATIONS, NULL, &z);
+  g_autofree gfloat *second = reference_scores (m, b, w, xs, ys,
+      FEW_ITERATIONS, z, NULL);
+  g_autofree gfloat *cold = reference_scores (m, b, w, xs, ys,
+      FEW_ITERATIONS, NULL, NULL);
+  GstHarness *hs = start (make_filter ("warm-start", TRUE, NULL), "GRAY8", w,
+      h, NULL);
+  GstBuffer *out;
+
+  out = push_pull (hs, gray_frame (a, w, h, 0));
+  assert_scores_match (result_of (out), first, 4);
+  gst_buffer_unref (out);
+  out = push_pull (hs, gray_frame (b, w, h, FRAME_DURATION));
+  assert_scores_match (result_of (out), second, 4);
+  gst_buffer_unref (out);
+  /* and the warm start made a difference */
+  g_assert_true (memcmp (second, cold, 4 * sizeof (gfloat)) != 0);
+  gst_harness_teardown (hs);
+}
+
+/* interval=3: frames 0, 3 and 6 are analysed; the others carry the
+ * latest result, which says which frame it belongs to. */
+static void
+test_interval (void)
+{
+  GstBus *bus;
+  GstHarness *h = start (make_filter ("interval", 3, NULL), "GRAY8", 48, 40,
+      &bus);
+  guint messages = 0;
+  GstMessage *msg;
+
+  for (guint i = 0; i < 7; i++) {
+    GstBuffer *out = push_pull (h, make_frame ("GRAY8", 48, 40, i,
+            i * FRAME_DURATION));
+    const GstStructure *s = result_of (out);
+
+    g_assert_nonnull (s);
+    g_assert_cmpuint (get_uint64 (s, "analysed-pts"), ==,
+        (i / 3) * 3 * FRAME_DURATION);
+    gst_buffer_unref (out);
+  }
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    g_assert_cmpuint (get_uint64 (gst_message_get_structure (msg),
+            "analysed-pts"), ==, messages * 3 * FRAME_DURATION);
+    messages++;
+    gst_message_unref (msg);
+  }
+  g_assert_cmpuint (messages, ==, 3);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+/* latest-frame: every buffer comes out, in order; results arrive later,
+ * each naming a frame that was pushed, never one still to come. */
+static void
+test_latest_frame (void)
+{
+  const guint n = 30;
+  GstBus *bus;
+  GstHarness *h = start (make_filter ("schedule", 2, "iterations", 20,
+          "interval", 2, NULL), "GRAY8", 96, 64, &bus);
+  GstMessage *msg;
+  GstBuffer *out;
+  guint64 analysed;
+
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpint (gst_harness_push (h, make_frame ("GRAY8", 96, 64, i,
+                i * FRAME_DURATION)), ==, GST_FLOW_OK);
+  for (guint i = 0; i < n; i++) {
+    const GstStructure *s;
+
+    out = gst_harness_pull (h);
+    g_assert_nonnull (out);
+    g_assert_cmpuint (GST_BUFFER_PTS (out), ==, i * FRAME_DURATION);
+    s = result_of (out);
+    if (s) {
+      analysed = get_uint64 (s, "analysed-pts");
+      g_assert_cmpuint (analysed % (2 * FRAME_DURATION), ==, 0);
+      g_assert_cmpuint (analysed, <=, GST_BUFFER_PTS (out));
+      g_assert_cmpint (get_int (s, "columns"), ==, 3);
+    }
+    gst_buffer_unref (out);
+  }
+
+  /* A result is published before its message is posted, so once the
+   * message is there the next buffer carries a result.  The timeout only
+   * bounds a hang. */
+  msg = gst_bus_timed_pop_filtered (bus, 600 * GST_SECOND,
+      GST_MESSAGE_ELEMENT);
+  g_assert_nonnull (msg);
+  analysed = get_uint64 (gst_message_get_structure (msg), "analysed-pts");
+  g_assert_cmpuint (analysed % (2 * FRAME_DURATION), ==, 0);
+  g_assert_cmpuint (analysed, <, n * FRAME_DURATION);
+  gst_message_unref (msg);
+
+  out = push_pull (h, make_frame ("GRAY8", 96, 64, n, n * FRAME_DURATION));
+  g_assert_nonnull (result_of (out));
+  analysed = get_uint64 (result_of (out), "analysed-pts");
+  g_assert_cmpuint (analysed % (2 * FRAME_DURATION), ==, 0);
+  g_assert_cmpuint (analysed, <=, n * FRAME_DURATION);
+  gst_buffer_unref (out);
+
+  /* EOS waits for the analysis in progress: its message is posted before
+   * EOS leaves the element. */
+  g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+/* ---- overlay ------------------------------------------------------------ */
+
+static gboolean
+same_bytes (GstBuffer * a, GstBuffer * b)
+{
+  GstMapInfo ma, mb;
+  gboolean same;
+
+  g_assert_true (gst_buffer_map (a, &ma, GST_MAP_READ));
+  g_assert_true (gst_buffer_map (b, &mb, GST_MAP_READ));
+  same = ma.size == mb.size && memcmp (ma.data, mb.data, ma.size) == 0;
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return same;
+}
+
+/* overlay=none leaves every pixel as it was; boxes over a threshold of 0
+ * (every tile anomalous) and the heatmap change pixels. */
+static void
+test_overlay (void)
+{
+  static const gchar *const tested[] = { "RGBx", "I420", "GRAY8", "NV12" };
+
+  for (guint f = 0; f < G_N_ELEMENTS (tested); f++)
+    for (gint mode = 0; mode <= 3; mode++) {
+      GstHarness *h = start (make_filter ("overlay", mode, "threshold", 0.0f,
+              "overlay-alpha", 1.0f, NULL), tested[f], 64, 48, NULL);
+      GstBuffer *in = make_frame (tested[f], 64, 48, mode, 0);
+      GstBuffer *copy = gst_buffer_copy_deep (in);
+      GstBuffer *out = push_pull (h, in);
+
+      g_test_message ("%s overlay %d", tested[f], mode);
+      g_assert_nonnull (result_of (out));
+      if (mode == 0)
+        g_assert_true (same_bytes (out, copy));
+      else
+        g_assert_false (same_bytes (out, copy));
+      gst_buffer_unref (out);
+      gst_buffer_unref (copy);
+      gst_harness_teardown (h);
+    }
+}
+
+/* ---- models ------------------------------------------------------------- */
+
+/* A model that does not load fails the start, with an error naming the
+ * file. */
+static void
+assert_start_fails (const gchar * path, gint code)
+{
+  GstElement *e = make_filter ("model", path, NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *error = NULL;
+
+  gst_element_set_bus (e, bus);
+  g_assert_cmpint (gst_element_set_state (e, GST_STATE_PAUSED), ==,
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  gst_message_parse_error (msg, &error, NULL);
+  g_assert_error (error, GST_RESOURCE_ERROR, code);
+  g_assert_nonnull (strstr (error->message, path));
+  g_error_free (error);
+  gst_message_unref (msg);
+  g_assert_cmpint (gst_element_set_state (e, GST_STATE_NULL), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (e);
+  gst_object_unref (bus);
+}
+
+static void
+test_model_bad (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("anoganfilter-XXXXXX", NULL);
+  g_autofree gchar *missing = g_build_filename (dir, "missing.safetensors",
+      NULL);
+  g_autofree gchar *garbage = g_build_filename (dir, "garbage.safetensors",
+      NULL);
+
+  g_assert_nonnull (dir);
+  assert_start_fails (missing, GST_RESOURCE_ERROR_OPEN_READ);
+  g_assert_true (g_file_set_contents (garbage, "not a model at all", -1,
+          NULL));
+  assert_start_fails (garbage, GST_RESOURCE_ERROR_SETTINGS);
+  g_unlink (garbage);
+  g_rmdir (dir);
+}
+
+/* Set while playing: a model that loads is used from the next frame; one
+ * that does not leaves the old one at work, with a warning. */
+static void
+test_model_swap (void)
+{
+  g_autofree gchar *other = source_path
+      ("models/fashion-mnist/class-0.safetensors");
+  GstBus *bus;
+  GstHarness *h = start (make_filter (NULL), "GRAY8", 64, 48, &bus);
+  GstBuffer *out;
+  GstMessage *msg;
+  gchar *value;
+
+  g_object_set (h->element, "model", "/nonexistent/missing.safetensors",
+      NULL);
+  out = push_pull (h, make_frame ("GRAY8", 64, 48, 0, 0));
+  g_assert_cmpstr (gst_structure_get_string (result_of (out), "model"), ==,
+      "default");
+  gst_buffer_unref (out);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  g_assert_nonnull (msg);
+  {
+    GError *error = NULL;
+
+    gst_message_parse_warning (msg, &error, NULL);
+    g_assert_nonnull (strstr (error->message,
+            "/nonexistent/missing.safetensors"));
+    g_error_free (error);
+  }
+  gst_message_unref (msg);
+  g_object_get (h->element, "model", &value, NULL);
+  g_assert_null (value);
+
+  g_object_set (h->element, "model", other, NULL);
+  out = push_pull (h, make_frame ("GRAY8", 64, 48, 0, FRAME_DURATION));
+  g_assert_cmpstr (gst_structure_get_string (result_of (out), "model"), ==,
+      "class-0.safetensors");
+  gst_buffer_unref (out);
+  g_object_get (h->element, "model", &value, NULL);
+  g_assert_cmpstr (value, ==, other);
+  g_free (value);
+
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+/* ---- properties --------------------------------------------------------- */
+
+/* A malformed roi is refused with a warning and the old value kept.  Run
+ * in a subprocess, where warnings are not fatal: GLib 2.74 cannot expect
+ * structured log messages. */
+static void
+test_property_roi_refused (void)
+{
+  if (g_test_subprocess ()) {
+    static const gchar *const bad[] = {
+      "1,2,3", "1,2,3,4,5", "a,b,c,d", "0,0,0,10", "0,0,10,0", "-1,0,10,10",
+      "0,0,10,10x", ",,,", "0,0,99999999999,10",
+    };
+    GstElement *e = make_filter ("roi", "0,0,32,32", NULL);
+    gchar *value;
+
+    g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      g_object_set (e, "roi", bad[i], NULL);
+      g_object_get (e, "roi", &value, NULL);
+      g_print ("roi=%s\n", value);
+      g_free (value);
+    }
+    gst_object_unref (e);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*roi \"1,2,3\" is not \"x,y,width,height\"*"
+      "keeping \"0,0,32,32\"*");
+  g_test_trap_assert_stdout ("roi=0,0,32,32\nroi=0,0,32,32\nroi=0,0,32,32\n"
+      "roi=0,0,32,32\nroi=0,0,32,32\nroi=0,0,32,32\nroi=0,0,32,32\n"
+      "roi=0,0,32,32\nroi=0,0,32,32\n");
+}
+
+/* Values out of a property's range are refused by GLib, the old value
+ * kept; an empty roi is the whole frame. */
+static void
+test_property_out_of_range (void)
+{
+  if (g_test_subprocess ()) {
+    GstElement *e = make_filter ("iterations", 7, "overlay-alpha", 0.25f,
+        "roi", "1,2,33,34", NULL);
+    guint iterations, interval;
+    gfloat alpha, lambda;
+    gchar *roi;
+
+    g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+    g_object_set (e, "iterations", 100001, NULL);
+    g_object_set (e, "overlay-alpha", 1.5f, NULL);
+    g_object_set (e, "interval", 0, NULL);
+    g_object_set (e, "lambda", 2.0f, NULL);
+    g_object_get (e, "iterations", &iterations, "overlay-alpha", &alpha,
+        "interval", &interval, "lambda", &lambda, "roi", &roi, NULL);
+    g_print ("iterations=%u alpha=%.2f interval=%u lambda=%.1f roi=%s\n",
+        iterations, alpha, interval, lambda, roi);
+    g_free (roi);
+    g_object_set (e, "roi", "", NULL);
+    g_object_get (e, "roi", &roi, NULL);
+    g_print ("empty roi=%s\n", roi ? roi : "(null)");
+    g_free (roi);
+    gst_object_unref (e);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*out of range*iterations*");
+  g_test_trap_assert_stdout ("iterations=7 alpha=0.25 interval=1 "
+      "lambda=-1.0 roi=1,2,33,34\nempty roi=(null)\n");
+}
+
+/* ---- state changes, renegotiation, latency ------------------------------ */
+
+/* One element taken 50 times from NULL to PLAYING and back, in both
+ * schedules, half of the runs torn down right after frames went in (the
+ * worker still searching): nothing hangs, every run analyses afresh, and
+ * under AddressSanitizer nothing leaks. */
+static void
+test_state_cycles (void)
+{
+  GstElement *e = make_filter ("iterations", 2, NULL);
+
+  for (guint i = 0; i < 50; i++) {
+    const gboolean latest = i % 2;
+    const gboolean drain = i % 4 < 2;
+    GstHarness *h;
+
+    g_object_set (e, "schedule", latest ? 2 : 1, NULL);
+    h = gst_harness_new_with_element (e, "sink", "src");
+    gst_harness_set_src_caps_str (h, "video/x-raw,format=I420,width=48,"
+        "height=40,framerate=25/1");
+    for (guint f = 0; f < 3; f++)
+      g_assert_cmpint (gst_harness_push (h, make_frame ("I420", 48, 40, f,
+                  f * FRAME_DURATION)), ==, GST_FLOW_OK);
+    if (drain) {
+      for (guint f = 0; f < 3; f++) {
+        GstBuffer *out = gst_harness_pull (h);
+        const GstStructure *s = result_of (out);
+
+        /* every-frame analyses each frame of each run anew */
+        if (!latest)
+          g_assert_cmpuint (get_uint64 (s, "analysed-pts"), ==,
+              f * FRAME_DURATION);
+        gst_buffer_unref (out);
+      }
+      g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
+    }
+    /* sets the element to NULL, waiting for the worker */
+    gst_harness_teardown (h);
+    g_assert_cmpint (GST_STATE (e), ==, GST_STATE_NULL);
+  }
+  gst_object_unref (e);
+}
+
+/* New caps mid-stream re-plan the tiling: the first frame of the new size
+ * is analysed, and no result of the old size is carried on. */
+static void
+test_renegotiation (void)
+{
+  for (gint latest = 0; latest < 2; latest++) {
+    GstHarness *h = start (make_filter ("schedule", latest ? 2 : 1,
+            "overlay", 3, "interval", 4, NULL), "GRAY8", 64, 48, NULL);
+    GstBuffer *out;
+
+    out = push_pull (h, make_frame ("GRAY8", 64, 48, 0, 0));
+    if (!latest) {
+      g_assert_cmpint (get_int (result_of (out), "columns"), ==, 2);
+      g_assert_cmpint (get_int (result_of (out), "rows"), ==, 2);
+    }
+    gst_buffer_unref (out);
+
+    gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=96,"
+        "height=64,framerate=25/1");
+    for (guint i = 1; i < 6; i++) {
+      const GstStructure *s;
+
+      out = push_pull (h, make_frame ("GRAY8", 96, 64, i,
+              i * FRAME_DURATION));
+      s = result_of (out);
+      if (!latest)
+        g_assert_nonnull (s);
+      if (s) {
+        g_assert_cmpint (get_int (s, "columns"), ==, 3);
+        g_assert_cmpint (get_int (s, "rows"), ==, 2);
+        g_assert_cmpuint (get_uint64 (s, "analysed-pts"), >=,
+            FRAME_DURATION);
+        /* counted again from the first frame of the new size */
+        if (!latest)
+          g_assert_cmpuint (get_uint64 (s, "analysed-pts"), ==,
+              (1 + (i - 1) / 4 * 4) * FRAME_DURATION);
+      }
+      gst_buffer_unref (out);
+    }
+    gst_harness_teardown (h);
+  }
+}
+
+/* every-frame adds its analysis time to the latency, at least what the
+ * first analysis took; latest-frame (and auto on a live upstream, as the
+ * harness is) adds nothing. */
+static void
+test_latency (void)
+{
+  for (gint schedule = 0; schedule < 3; schedule++) {
+    GstHarness *h = start (make_filter ("schedule", schedule, NULL), "GRAY8",
+        64, 48, NULL);
+    GstBuffer *out = push_pull (h, make_frame ("GRAY8", 64, 48, 0, 0));
+    const GstStructure *s = result_of (out);
+    GstQuery *query = gst_query_new_latency ();
+    GstClockTime min, max;
+    gboolean live;
+
+    g_assert_true (gst_pad_peer_query (h->sinkpad, query));
+    gst_query_parse_latency (query, &live, &min, &max);
+    g_assert_true (live);
+    g_assert_false (GST_CLOCK_TIME_IS_VALID (max));
+    if (schedule == 1) {
+      g_assert_nonnull (s);
+      g_assert_cmpuint (min, >=, get_uint64 (s, "processing-time"));
+      g_assert_cmpuint (min, >, 0);
+    } else {
+      g_assert_cmpuint (min, ==, 0);
+    }
+    gst_query_unref (query);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/anoganfilter/caps/accepted", test_caps_accepted);
+  g_test_add_func ("/anoganfilter/caps/refused", test_caps_refused);
+  g_test_add_func ("/anoganfilter/caps/layouts-agree",
+      test_caps_layouts_agree);
+  g_test_add_func ("/anoganfilter/tiling/layout", test_tiling_layout);
+  g_test_add_func ("/anoganfilter/tiling/small-frame-padded",
+      test_tiling_small_frame_padded);
+  g_test_add_func ("/anoganfilter/tiling/roi", test_tiling_roi);
+  g_test_add_func ("/anoganfilter/tiling/stride-too-large",
+      test_tiling_stride_too_large);
+  g_test_add_func ("/anoganfilter/meta/fields", test_meta_fields);
+  g_test_add_func ("/anoganfilter/meta/model-calibration",
+      test_meta_model_calibration);
+  g_test_add_func ("/anoganfilter/messages", test_messages);
+  g_test_add_func ("/anoganfilter/determinism", test_determinism);
+  g_test_add_func ("/anoganfilter/warm-start", test_warm_start);
+  g_test_add_func ("/anoganfilter/interval", test_interval);
+  g_test_add_func ("/anoganfilter/latest-frame", test_latest_frame);
+  g_test_add_func ("/anoganfilter/overlay", test_overlay);
+  g_test_add_func ("/anoganfilter/model/bad", test_model_bad);
+  g_test_add_func ("/anoganfilter/model/swap", test_model_swap);
+  g_test_add_func ("/anoganfilter/property/roi-refused",
+      test_property_roi_refused);
+  g_test_add_func ("/anoganfilter/property/out-of-range",
+      test_property_out_of_range);
+  g_test_add_func ("/anoganfilter/state-cycles", test_state_cycles);
+  g_test_add_func ("/anoganfilter/renegotiation", test_renegotiation);
+  g_test_add_func ("/anoganfilter/latency", test_latency);
+
+  ret = g_test_run ();
+  gst_deinit ();
+  return ret;
+}
