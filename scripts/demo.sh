@@ -54,6 +54,11 @@ read -r tile_h tile_w < <(echo "$info" |
 threshold=$(echo "$info" | sed -n 's/^threshold: //p')
 calibrated_with=$(echo "$info" |
   sed -n 's/^  calibration: .*"iterations":\([0-9]*\).*/\1/p')
+# The search starts as the calibration's did: from the best of as many
+# candidates (0, the origin, for a card that does not say).
+candidates=$(echo "$info" |
+  sed -n 's/^  calibration: .*"candidates":\([0-9]*\).*/\1/p')
+candidates=${candidates:-0}
 
 # The ground truth, from the one-object-a-line layout of demo-line.json:
 # the clip's frame rate, each defect's kind, and per frame the defects that
@@ -80,6 +85,7 @@ sampled=$(( (frames + interval - 1) / interval ))
 echo
 echo "== Scoring every ${interval}th frame of $clip: $sampled frames of ${width}x$height,"
 echo "   $stride-pixel steps between ${tile_w}x${tile_h} tiles, $iterations Adam steps per tile"
+echo "   from the best of $candidates candidate starts"
 if [ -n "$calibrated_with" ] && [ "$calibrated_with" != "$iterations" ]; then
   echo "   (the threshold was calibrated with $calibrated_with steps per tile;" \
     "more steps bring a score down)"
@@ -133,7 +139,7 @@ while IFS= read -r line; do
     "$verdict" "x $tx-$((tx + tile_w - 1)) y $ty-$((ty + tile_h - 1))" \
     "$truth_text"
 done < <("$score" --model "$model" --iterations "$iterations" \
-  --stride "$stride" --frame-interval "$interval" --residual-out "$out" \
+  --candidates "$candidates" --stride "$stride" --frame-interval "$interval" --residual-out "$out" \
   "$clip")
 seconds=$(( $(date +%s) - start ))
 
