@@ -86,6 +86,24 @@ check "the calibrated model has a threshold" grep -q "^threshold: [0-9]" "$tmp/i
 check "the card holds the calibration settings" \
   grep -q 'calibration: {"data":.*"quantile":0.5.*"iterations":3' "$tmp/info"
 
+# --model calibrates a trained model again, with other settings, and
+# changes nothing else: the weights, hence the scores, stay.
+check "recalibrates a trained model" run 0 --model "$tmp/calibrated.safetensors" \
+  --calibrate "$data" --calibration-iterations 4 --calibration-candidates 5 \
+  --quantile 0.9 --threads 1 --out "$tmp/recalibrated.safetensors"
+"$score" --info "$tmp/recalibrated.safetensors" >"$tmp/info" 2>&1
+check "... stores the new settings" grep -q \
+  'calibration: {"data":.*"quantile":0.9.*"iterations":4.*"candidates":5' \
+  "$tmp/info"
+check "... and a threshold" grep -q "^threshold: [0-9]" "$tmp/info"
+check "... keeps the weights" test "$(scores "$tmp/calibrated.safetensors")" = \
+  "$(scores "$tmp/recalibrated.safetensors")"
+check "--model without --calibrate" run 2 --model "$tmp/calibrated.safetensors" \
+  --out "$tmp/x"
+check "... says what it takes" one_line_error "--model calibrates a trained model"
+check "--model with --data" run 2 --model "$tmp/calibrated.safetensors" \
+  --calibrate "$data" --data "$data" --out "$tmp/x"
+
 # Bad arguments: one line, exit 2, nothing written.
 check "no --out" run 2 --arch "$arch" --data "$data"
 check "... says so" one_line_error "--out is required"

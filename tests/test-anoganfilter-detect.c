@@ -4,7 +4,7 @@
  * Copyright (C) 2026 the gst-anogan authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * tests/data/brick-belt-frame.png is a defect-free frame of the demo clip
+ * tests/frames/brick-belt-frame.png is a defect-free frame of the demo clip
  * (media/brick-belt.webm, frame 0).  A crop of it passes as normal; the
  * same crop with a dark hole pasted on it is flagged, and its worst tile
  * is the hole's.  The element runs at the settings its model's threshold
@@ -38,7 +38,7 @@ static guint8 *
 load_crop (void)
 {
   g_autofree gchar *path = g_build_filename (g_getenv ("ANOGAN_SOURCE_ROOT"),
-      "tests", "data", "brick-belt-frame.png", NULL);
+      "tests", "frames", "brick-belt-frame.png", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new_from_file (path, &error);
   guint8 *crop = g_malloc (CROP_WIDTH * CROP_HEIGHT);

@@ -40,6 +40,7 @@ typedef struct {
   char *out;
   char *checkpoint;
   char *resume;
+  char *recalibrate;
   char *calibrate;
   char *patch;
   char *augment;
@@ -79,6 +80,7 @@ arguments_clear (Arguments *a)
   g_free (a->out);
   g_free (a->checkpoint);
   g_free (a->resume);
+  g_free (a->recalibrate);
   g_free (a->calibrate);
   g_free (a->patch);
   g_free (a->augment);
@@ -113,7 +115,9 @@ static const char summary[] =
     "  anogan-train --arch dcgan32 --class 3 --epochs 30 \\\n"
     "      --data /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \\\n"
     "      --out dress.safetensors\n"
-    "  anogan-train --resume parts.safetensors.ckpt --epochs 40 --out parts.safetensors";
+    "  anogan-train --resume parts.safetensors.ckpt --epochs 40 --out parts.safetensors\n"
+    "  anogan-train --model parts.safetensors --calibrate held-out/ \\\n"
+    "      --calibration-candidates 256 --out parts-calibrated.safetensors";
 
 static gboolean
 parse_arguments (Arguments *a, int *argc, char ***argv, GError **error)
@@ -154,6 +158,9 @@ parse_arguments (Arguments *a, int *argc, char ***argv, GError **error)
       "Use at most N pictures, a seeded random choice", "N" },
     { "resume", 'r', 0, G_OPTION_ARG_FILENAME, &a->resume,
       "Continue from a checkpoint", "CHECKPOINT" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &a->recalibrate,
+      "Train nothing: calibrate this trained model with --calibrate and "
+      "write it to --out", "MODEL" },
     { "checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &a->checkpoint,
       "Checkpoint file (default: OUT.ckpt)", "FILE" },
     { "checkpoint-minutes", 0, 0, G_OPTION_ARG_DOUBLE, &a->checkpoint_minutes,
@@ -203,7 +210,12 @@ parse_arguments (Arguments *a, int *argc, char ***argv, GError **error)
         (*argv)[1]);
   if (a->out == NULL)
     return anogan_tool_bad_argument (error, "--out is required");
-  if (a->resume == NULL && (a->arch == NULL || a->data == NULL))
+  if (a->recalibrate != NULL && (a->arch != NULL || a->data != NULL
+          || a->resume != NULL || a->calibrate == NULL))
+    return anogan_tool_bad_argument (error, "--model calibrates a trained "
+        "model: it takes --calibrate and no --arch, --data or --resume");
+  if (a->recalibrate == NULL && a->resume == NULL
+      && (a->arch == NULL || a->data == NULL))
     return anogan_tool_bad_argument (error,
         "--arch and --data are required (or --resume)");
   if (a->resume != NULL && (a->arch != NULL || a->batch >= 0
@@ -615,6 +627,22 @@ save_checkpoint (AnoganTrainer *t, const char *path, const DataSpec *spec,
   return anogan_trainer_save_checkpoint (t, path, error);
 }
 
+/* --model: a trained model gets a new threshold, and nothing else
+ * changes. */
+static int
+recalibrate (const Arguments *a, GError **error)
+{
+  g_autoptr (AnoganModel) model = anogan_model_load (a->recalibrate, error);
+
+  if (model == NULL || !anogan_model_make_writable (model, error)
+      || !calibrate (a, model, error) || !anogan_model_save (model, a->out,
+          error))
+    return 1;
+  if (!a->quiet)
+    fprintf (stderr, "wrote %s\n", a->out);
+  return 0;
+}
+
 static int
 run (const Arguments *a, GError **error)
 {
@@ -728,7 +756,8 @@ main (int argc, char **argv)
     arguments_clear (&args);
     return EXIT_BAD_ARGUMENTS;
   }
-  status = run (&args, &error);
+  status = args.recalibrate ? recalibrate (&args, &error)
+      : run (&args, &error);
   if (error) {
     fprintf (stderr, "anogan-train: %s\n", error->message);
     if (anogan_tool_error_is_bad_argument (error))
