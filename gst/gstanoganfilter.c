@@ -1082,8 +1082,11 @@ reader_setup (GstAnoganFilter * self, const GstVideoInfo * in,
   reader_clear (self);
 
   if (GST_VIDEO_INFO_IS_YUV (in)) {
-    GstVideoFormat format = plan->channels == 1 ? GST_VIDEO_FORMAT_GRAY8 :
-        GST_VIDEO_FORMAT_RGB;
+    /* RGB even for a grey model: GStreamer's YUV to GRAY8 copies Y as it
+     * is, 16-235 on most video, while the model was trained on full-range
+     * pictures; RGB has the range (and matrix) converted properly, and
+     * the patch reader then takes its luma, as the tools do. */
+    GstVideoFormat format = GST_VIDEO_FORMAT_RGB;
     GstStructure *config = gst_structure_new ("GstVideoConverter",
         GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, plan->roi.x,
         GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, plan->roi.y,
@@ -1106,7 +1109,7 @@ reader_setup (GstAnoganFilter * self, const GstVideoInfo * in,
       return FALSE;
     self->convert_buffer = gst_buffer_new_allocate (NULL,
         GST_VIDEO_INFO_SIZE (&self->convert_info), NULL);
-    components = plan->channels;
+    components = 3;
   }
   if (plan->padded)
     self->pad = g_malloc ((gsize) plan->tiling.width * plan->tiling.height *
