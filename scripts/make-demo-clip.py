@@ -24,8 +24,8 @@
 #  4. the defects are drawn on the belt (texture_common.py, as in the data
 #     set), and each frame is a window of the belt moved SPEED rows further.
 #
-# The frames go as GRAY8 to gst-launch-1.0, which encodes them as VP8 in
-# WebM; media/demo-line.json gets each defect's kind and its bounding box
+# The frames go as grey RGB to gst-launch-1.0, which encodes them as VP8
+# in WebM; media/demo-line.json gets each defect's kind and its bounding box
 # in every frame where it shows.
 #
 #   /usr/bin/python3 scripts/make-demo-clip.py [--seed S] [--out CLIP]
@@ -126,10 +126,15 @@ def normal_runs(shown):
 
 
 def encode(frames, path):
-    """Encode GRAY8 frames into a WebM file with gst-launch-1.0."""
+    """Encode grey frames into a WebM file with gst-launch-1.0.
+
+    They go in as RGB with R = G = B: GStreamer converts RGB to the video's
+    limited-range YUV and back, so a decoder's RGB (what the tools read) is
+    the picture drawn.  GRAY8 would be taken for the Y plane as it is and
+    come back with its contrast stretched by 255/219."""
     pipeline = (["gst-launch-1.0", "-q", "fdsrc", "fd=0", "!",
                  "rawvideoparse", "width=%d" % WIDTH, "height=%d" % HEIGHT,
-                 "format=gray8", "framerate=%d/1" % FPS, "!", "videoconvert",
+                 "format=rgb", "framerate=%d/1" % FPS, "!", "videoconvert",
                  "!", "video/x-raw,format=I420", "!"] + VP8
                 + ["!", "webmmux", "!", "filesink", "location=" + path])
     try:
@@ -138,7 +143,7 @@ def encode(frames, path):
         fail("cannot run gst-launch-1.0 (Debian: gstreamer1.0-tools): %s" % e)
     try:
         for frame in frames:
-            gst.stdin.write(frame.tobytes())
+            gst.stdin.write(np.repeat(frame[..., None], 3, 2).tobytes())
         gst.stdin.close()
     except BrokenPipeError:
         pass
