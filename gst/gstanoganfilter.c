@@ -49,8 +49,18 @@
  * of type "anomaly" for each tile over the threshold.  Each analysis is
  * also posted on the bus as an element message named "anogan" with the
  * same fields and the frame's timestamp, stream-time, running-time and
- * duration.  By default the residual |x − G(z)| is blended over the
+ * duration.  By default the residual |x − G(z)| is drawn over the
  * picture as a heatmap and the anomalous tiles are outlined.
+ *
+ * The drawing is blended into the frame, unless downstream draws overlays
+ * itself (a GL or Xv sink, a compositor): when the caps downstream carry
+ * the feature "meta:GstVideoOverlayComposition" and downstream lists
+ * #GstVideoOverlayCompositionMeta in its answer to the ALLOCATION query,
+ * or upstream's caps carry the feature too, the drawing travels as a
+ * #GstVideoOverlayCompositionMeta and the pixels pass untouched, for
+ * recording the picture as it was.  A sink that takes any caps but draws
+ * nothing (fakesink, appsink) gets the plain caps and the drawing in the
+ * pixels, as from textoverlay.
  *
  * The search is expensive (a 640x480 frame is 300 tiles of 32x32, each
  * searched for 200 steps with the default model), so on a live source the
@@ -150,17 +160,23 @@ enum
 #define ANOGAN_FORMATS "{ GRAY8, RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, " \
     "BGRA, ARGB, ABGR, I420, YV12, NV12, NV21 }"
 
-/* The same caps on both pads: the element works in place and changes
- * neither format nor size.  Any size and frame rate. */
+/* The same formats on both pads: the element works in place and changes
+ * neither format nor size.  Any size and frame rate, in system memory,
+ * with or without the caps feature that lets the overlay travel as a
+ * GstVideoOverlayCompositionMeta (transform_caps() pairs the two). */
+#define ANOGAN_CAPS GST_VIDEO_CAPS_MAKE (ANOGAN_FORMATS) "; "            \
+    GST_VIDEO_CAPS_MAKE_WITH_FEATURES (                                 \
+        GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION, ANOGAN_FORMATS)
+
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
     GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (ANOGAN_FORMATS)));
+    GST_STATIC_CAPS (ANOGAN_CAPS));
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
     GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (ANOGAN_FORMATS)));
+    GST_STATIC_CAPS (ANOGAN_CAPS));
 
 /* ---- reference-counted pieces ------------------------------------------ */
 
@@ -292,8 +308,13 @@ struct _GstAnoganFilter
   Result *shown;                /* the result the frames carry */
   Result *attach;               /* shown, when it fits the current frame */
   GstVideoOverlayComposition *composition;      /* shown, drawn */
+  gboolean composition_ready;   /* composition (maybe NULL) is up to date */
   GstAnoganOverlayMode composition_mode;
   gfloat composition_alpha;
+  gboolean overlay_decided;     /* FALSE from new caps to the next frame */
+  gboolean overlay_as_meta;     /* attach the composition, do not blend */
+  /* under the object lock: read by transform_caps() */
+  gboolean overlay_plain_only;  /* downstream does not draw overlays */
 
   /* under the object lock: read by LATENCY queries */
   gboolean latest_mode;
@@ -1224,19 +1245,24 @@ show_result (GstAnoganFilter * self, Result * result)
     return;
   g_clear_pointer (&self->shown, result_unref);
   g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
+  self->composition_ready = FALSE;
   self->shown = result ? result_ref (result) : NULL;
 }
 
-static void
-draw_overlay (GstAnoganFilter * self, GstVideoFrame * frame,
-    const Settings * s)
+/* The drawing of the shown result for frames of @width × @height, made
+ * once per result, mode and opacity; NULL when there is nothing to draw.
+ * The same composition goes on every frame that carries the result, so a
+ * sink that draws overlays uploads it once. */
+static GstVideoOverlayComposition *
+overlay_composition (GstAnoganFilter * self, const Settings * s, gint width,
+    gint height)
 {
   const Result *r = self->shown;
 
-  if (s->overlay == GST_ANOGAN_OVERLAY_NONE)
-    return;
+  if (s->overlay == GST_ANOGAN_OVERLAY_NONE || r == NULL)
+    return NULL;
 
-  if (self->composition == NULL || self->composition_mode != s->overlay ||
+  if (!self->composition_ready || self->composition_mode != s->overlay ||
       self->composition_alpha != s->overlay_alpha) {
     GstAnoganOverlayParams params = {
       .mode = s->overlay,
@@ -1250,21 +1276,149 @@ draw_overlay (GstAnoganFilter * self, GstVideoFrame * frame,
     };
 
     g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
-    /* Downstream could blend the composition itself (a
-     * GstVideoOverlayCompositionMeta), but only with the caps feature
-     * "meta:GstVideoOverlayComposition" negotiated on both pads, which an
-     * in-place filter with identical caps cannot offer without
-     * renegotiating its output apart from its input.  So the element
-     * always blends into the frame. */
-    self->composition = gst_anogan_overlay_render (&params,
-        GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame));
+    self->composition = gst_anogan_overlay_render (&params, width, height);
+    self->composition_ready = TRUE;
     self->composition_mode = s->overlay;
     self->composition_alpha = s->overlay_alpha;
   }
-  if (self->composition && !gst_anogan_overlay_blend (self->composition,
-          frame))
+  return self->composition;
+}
+
+static void
+draw_overlay (GstAnoganFilter * self, GstVideoFrame * frame,
+    const Settings * s)
+{
+  GstVideoOverlayComposition *comp = overlay_composition (self, s,
+      GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame));
+
+  if (comp && !gst_anogan_overlay_blend (comp, frame))
     GST_WARNING_OBJECT (self, "could not draw over a %s frame",
         gst_video_format_to_string (GST_VIDEO_FRAME_FORMAT (frame)));
+}
+
+/* Puts @comp on @buffer as its GstVideoOverlayCompositionMeta.  A buffer
+ * that comes with one (upstream attaches its own overlays) keeps a single
+ * meta, as sinks draw the first they find: upstream's rectangles, then
+ * ours on top, as they would stack had both been blended. */
+static void
+attach_overlay (GstBuffer * buffer, GstVideoOverlayComposition * comp)
+{
+  GstVideoOverlayCompositionMeta *meta =
+      gst_buffer_get_video_overlay_composition_meta (buffer);
+  GstVideoOverlayComposition *merged;
+  guint n;
+
+  if (meta == NULL) {
+    gst_buffer_add_video_overlay_composition_meta (buffer, comp);
+    return;
+  }
+  merged = gst_video_overlay_composition_new (NULL);
+  n = gst_video_overlay_composition_n_rectangles (meta->overlay);
+  for (guint i = 0; i < n; i++)
+    gst_video_overlay_composition_add_rectangle (merged,
+        gst_video_overlay_composition_get_rectangle (meta->overlay, i));
+  n = gst_video_overlay_composition_n_rectangles (comp);
+  for (guint i = 0; i < n; i++)
+    gst_video_overlay_composition_add_rectangle (merged,
+        gst_video_overlay_composition_get_rectangle (comp, i));
+  gst_buffer_remove_meta (buffer, (GstMeta *) meta);
+  gst_buffer_add_video_overlay_composition_meta (buffer, merged);
+  gst_video_overlay_composition_unref (merged);
+}
+
+static gboolean
+caps_have_overlay_feature (GstCaps * caps)
+{
+  GstCapsFeatures *f;
+
+  if (caps == NULL || gst_caps_is_empty (caps))
+    return FALSE;
+  f = gst_caps_get_features (caps, 0);
+  return f && !gst_caps_features_is_any (f) &&
+      gst_caps_features_contains (f,
+      GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+}
+
+/* Whether downstream, asked how to allocate frames of @caps (set on the
+ * src pad already: elements on the way only answer for their caps),
+ * lists the GstVideoOverlayCompositionMeta, as sinks that draw overlays
+ * do. */
+static gboolean
+downstream_draws_overlays (GstAnoganFilter * self, GstCaps * caps)
+{
+  GstQuery *query = gst_query_new_allocation (caps, FALSE);
+  gboolean listed;
+
+  if (!gst_pad_peer_query (GST_BASE_TRANSFORM_SRC_PAD (self), query))
+    GST_DEBUG_OBJECT (self, "downstream did not answer the ALLOCATION query");
+  listed = gst_query_find_allocation_meta (query,
+      GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  gst_query_unref (query);
+  return listed;
+}
+
+/* Whether the overlay leaves as a GstVideoOverlayCompositionMeta rather
+ * than in the pixels, by the rule of GStreamer's own overlay elements
+ * (textoverlay, overlaycomposition):
+ *  - never unless the src caps carry "meta:GstVideoOverlayComposition":
+ *    only then has every element down to the one that draws agreed to
+ *    carry the meta; with plain caps a converter or an encoder in
+ *    between would drop or ignore it, and the marks would be lost
+ *    without a word;
+ *  - then, when upstream's caps carry it too (upstream attaches overlays
+ *    of its own, which ours join), or when downstream lists the meta in
+ *    its answer to an ALLOCATION query: an element that takes any caps
+ *    (fakesink, appsink) accepts the feature but draws nothing.
+ * The query needs the src caps set downstream, which happens after
+ * set_info(): this runs at the first frame after new caps. */
+static gboolean
+decide_overlay_as_meta (GstAnoganFilter * self)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  g_autoptr (GstCaps) incaps = gst_pad_get_current_caps (trans->sinkpad);
+  g_autoptr (GstCaps) outcaps = gst_pad_get_current_caps (trans->srcpad);
+
+  if (!caps_have_overlay_feature (outcaps))
+    return FALSE;
+  return caps_have_overlay_feature (incaps) ||
+      downstream_draws_overlays (self, outcaps);
+}
+
+/* After new caps from upstream, GstBaseTransform has taken the caps with
+ * the feature if downstream accepts them (transform_caps() offers them
+ * first).  When upstream's do not carry it and downstream does not draw
+ * the meta (fakesink, appsink, filesink take any caps), the element falls
+ * back to the plain caps if downstream takes them, as textoverlay does:
+ * such a sink then sees the caps it would without the feature, and the
+ * marks in the pixels.  The plain caps go out before the next frame, and
+ * hold until upstream sends caps again. */
+static void
+settle_overlay_caps (GstAnoganFilter * self, GstCaps * incaps)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  g_autoptr (GstCaps) outcaps = gst_pad_get_current_caps (trans->srcpad);
+  g_autoptr (GstCaps) plain = NULL;
+  GstCapsFeatures *f;
+
+  if (!caps_have_overlay_feature (outcaps) ||
+      caps_have_overlay_feature (incaps) ||
+      downstream_draws_overlays (self, outcaps))
+    return;
+
+  plain = gst_caps_copy (outcaps);
+  f = gst_caps_get_features (plain, 0);
+  gst_caps_features_remove (f,
+      GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+  if (!gst_pad_peer_query_accept_caps (trans->srcpad, plain)) {
+    GST_DEBUG_OBJECT (self, "downstream takes only caps with the overlay "
+        "feature but does not say it draws the meta: blending under them");
+    return;
+  }
+  GST_DEBUG_OBJECT (self, "downstream does not draw overlays: plain caps");
+  GST_OBJECT_LOCK (self);
+  self->overlay_plain_only = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  gst_base_transform_reconfigure_src (trans);
 }
 
 /* Loads a model set while running, between two frames.  A model that
@@ -1453,31 +1607,29 @@ submit (GstAnoganFilter * self, GstVideoFrame * frame, const Settings * s)
   return GST_FLOW_OK;
 }
 
+/* Analyses @frame or hands it to the worker, as the schedule says, and
+ * draws the result it is to carry into it unless the drawing travels as
+ * a meta. */
 static GstFlowReturn
-gst_anogan_filter_transform_frame_ip (GstVideoFilter * filter,
-    GstVideoFrame * frame)
+process_frame (GstAnoganFilter * self, GstVideoFrame * frame,
+    const Settings * s)
 {
-  GstAnoganFilter *self = GST_ANOGAN_FILTER (filter);
-  g_autofree gchar *new_model = NULL;
+  GstVideoFilter *filter = GST_VIDEO_FILTER (self);
   GstFlowReturn ret = GST_FLOW_OK;
   gboolean analyse_this;
   gboolean latest;
-  Settings s;
 
-  settings_snapshot (self, &s, &new_model);
-  if (new_model)
-    reload_model (self, new_model);
-  if (!self->schedule_decided && !decide_schedule (self, &s))
+  if (!self->schedule_decided && !decide_schedule (self, s))
     return GST_FLOW_ERROR;
-  if (!plan_is_current (self->plan, self->model, &filter->in_info, &s) &&
-      !replan (self, &filter->in_info, &s))
+  if (!plan_is_current (self->plan, self->model, &filter->in_info, s) &&
+      !replan (self, &filter->in_info, s))
     return GST_FLOW_ERROR;
 
   GST_OBJECT_LOCK (self);
   latest = self->latest_mode;
   GST_OBJECT_UNLOCK (self);
 
-  analyse_this = self->frame_count % MAX (s.interval, 1) == 0;
+  analyse_this = self->frame_count % MAX (s->interval, 1) == 0;
   self->frame_count++;
 
   if (latest) {
@@ -1485,7 +1637,7 @@ gst_anogan_filter_transform_frame_ip (GstVideoFilter * filter,
     gboolean failed;
 
     if (analyse_this)
-      ret = submit (self, frame, &s);
+      ret = submit (self, frame, s);
     g_mutex_lock (&self->lock);
     failed = self->worker_failed;
     if (self->latest)
@@ -1498,32 +1650,160 @@ gst_anogan_filter_transform_frame_ip (GstVideoFilter * filter,
       result_unref (finished);
     }
   } else if (analyse_this) {
-    ret = analyse_inline (self, frame, &s);
+    ret = analyse_inline (self, frame, s);
   }
 
   /* A result of frames of another size does not fit this one. */
   self->attach = self->shown && self->shown->generation == self->generation ?
       self->shown : NULL;
-  if (ret == GST_FLOW_OK && self->attach)
-    draw_overlay (self, frame, &s);
+  if (ret == GST_FLOW_OK && self->attach && !self->overlay_as_meta)
+    draw_overlay (self, frame, s);
   return ret;
 }
 
-/* The metas go on once the frame is unmapped: a mapped GstVideoFrame
- * holds a reference to the buffer, which makes it read-only for metas. */
+/* The frame is mapped here rather than by GstVideoFilter, for writing
+ * only when the overlay is blended into it: a frame whose pixels stay as
+ * they are is not copied when upstream shares its memory (a tee).  The
+ * metas go on once the frame is unmapped: a mapped GstVideoFrame holds a
+ * reference to the buffer, which makes it read-only for metas. */
 static GstFlowReturn
 gst_anogan_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
 {
   GstAnoganFilter *self = GST_ANOGAN_FILTER (trans);
+  GstVideoFilter *filter = GST_VIDEO_FILTER (trans);
+  g_autofree gchar *new_model = NULL;
+  GstMapFlags flags = GST_MAP_READ;
+  GstVideoFrame frame;
   GstFlowReturn ret;
+  Settings s;
+
+  if (G_UNLIKELY (!filter->negotiated)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("a frame came before caps"));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  if (!self->overlay_decided) {
+    self->overlay_as_meta = decide_overlay_as_meta (self);
+    self->overlay_decided = TRUE;
+    GST_INFO_OBJECT (self, "the overlay is %s", self->overlay_as_meta ?
+        "attached as a GstVideoOverlayCompositionMeta" : "blended in");
+  }
+
+  settings_snapshot (self, &s, &new_model);
+  if (new_model)
+    reload_model (self, new_model);
+  if (s.overlay != GST_ANOGAN_OVERLAY_NONE && !self->overlay_as_meta)
+    flags |= GST_MAP_WRITE;
+  /* As GstVideoFilter does: a buffer that is not a frame of the caps is
+   * passed on as it is, with a warning. */
+  if (!gst_video_frame_map (&frame, &filter->in_info, buffer, flags)) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+        ("cannot map a buffer of %" G_GSIZE_FORMAT " bytes as a %dx%d %s "
+            "frame; passed on unanalysed", gst_buffer_get_size (buffer),
+            GST_VIDEO_INFO_WIDTH (&filter->in_info),
+            GST_VIDEO_INFO_HEIGHT (&filter->in_info),
+            gst_video_format_to_string (GST_VIDEO_INFO_FORMAT
+                (&filter->in_info))));
+    return GST_FLOW_OK;
+  }
 
   self->attach = NULL;
-  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->transform_ip (trans, buffer);
+  ret = process_frame (self, &frame, &s);
+  gst_video_frame_unmap (&frame);
+
   if (ret == GST_FLOW_OK && self->attach) {
     gst_anogan_meta_add (buffer, self->attach->structure);
     gst_anogan_meta_add_regions (buffer, self->attach->structure);
+    if (self->overlay_as_meta) {
+      GstVideoOverlayComposition *comp = overlay_composition (self, &s,
+          GST_VIDEO_INFO_WIDTH (&filter->in_info),
+          GST_VIDEO_INFO_HEIGHT (&filter->in_info));
+
+      if (comp)
+        attach_overlay (buffer, comp);
+    }
   }
   self->attach = NULL;
+  return ret;
+}
+
+/* Returns @f with the overlay composition feature added; plain caps
+ * (no features) stand for system memory. */
+static GstCapsFeatures *
+features_with_overlay (GstCapsFeatures * f)
+{
+  GstCapsFeatures *with;
+
+  if (f == NULL || gst_caps_features_is_equal (f,
+          GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY))
+    return gst_caps_features_new
+        (GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION, NULL);
+  with = gst_caps_features_copy (f);
+  gst_caps_features_add (with,
+      GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+  return with;
+}
+
+/* The caps stay the same across the element, but for the feature
+ * "meta:GstVideoOverlayComposition", which lets the overlay travel as a
+ * meta for downstream to draw (decide_overlay_as_meta()):
+ *  - downstream of caps without it, the element offers them with it
+ *    first, so that a downstream that can take the meta is given it, and
+ *    then as they are (only as they are once settle_overlay_caps() has
+ *    found that downstream does not draw the meta);
+ *  - downstream of caps with it, only with it: the buffers may carry
+ *    upstream's overlays as a meta, which the element does not blend;
+ *  - upstream of caps with it, with or without it; upstream of caps
+ *    without it, only without it.
+ * The memory is the same either way, so the element stays in place. */
+static GstCaps *
+gst_anogan_filter_transform_caps (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, GstCaps * filter)
+{
+  GstAnoganFilter *self = GST_ANOGAN_FILTER (trans);
+  gboolean plain_only;
+  GstCaps *ret;
+
+  GST_OBJECT_LOCK (self);
+  plain_only = self->overlay_plain_only;
+  GST_OBJECT_UNLOCK (self);
+
+  if (gst_caps_is_any (caps)) {
+    ret = gst_caps_ref (caps);
+  } else {
+    ret = gst_caps_new_empty ();
+    for (guint i = 0; i < gst_caps_get_size (caps); i++) {
+      GstStructure *s = gst_caps_get_structure (caps, i);
+      GstCapsFeatures *f = gst_caps_get_features (caps, i);
+      const gboolean any = f && gst_caps_features_is_any (f);
+      const gboolean has = f && !any && gst_caps_features_contains (f,
+          GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+
+      if (direction == GST_PAD_SINK && !has && !any && !plain_only)
+        ret = gst_caps_merge_structure_full (ret, gst_structure_copy (s),
+            features_with_overlay (f));
+      ret = gst_caps_merge_structure_full (ret, gst_structure_copy (s),
+          f ? gst_caps_features_copy (f) : NULL);
+      if (direction == GST_PAD_SRC && has) {
+        GstCapsFeatures *without = gst_caps_features_copy (f);
+
+        gst_caps_features_remove (without,
+            GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+        ret = gst_caps_merge_structure_full (ret, gst_structure_copy (s),
+            without);
+      }
+    }
+  }
+
+  if (filter) {
+    GstCaps *both = gst_caps_intersect_full (filter, ret,
+        GST_CAPS_INTERSECT_FIRST);
+
+    gst_caps_unref (ret);
+    ret = both;
+  }
+  GST_DEBUG_OBJECT (trans, "%s %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
+      direction == GST_PAD_SINK ? "downstream of" : "upstream of", caps, ret);
   return ret;
 }
 
@@ -1535,9 +1815,12 @@ gst_anogan_filter_set_info (GstVideoFilter * filter, GstCaps * incaps,
   g_autofree gchar *new_model = NULL;
   Settings s;
 
-  GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, incaps);
+  GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT " to %" GST_PTR_FORMAT,
+      incaps, outcaps);
   if (self->model == NULL)
     return FALSE;
+  /* Blend or attach: downstream is asked once it has the new caps. */
+  self->overlay_decided = FALSE;
 
   /* Results of frames of another size stop being carried, and the first
    * frame of the new size is analysed. */
@@ -1580,6 +1863,21 @@ gst_anogan_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
     case GST_EVENT_EOS:
       worker_drain (self);
       break;
+    case GST_EVENT_CAPS:{
+      g_autoptr (GstCaps) incaps = NULL;
+      gboolean ok;
+
+      gst_event_parse_caps (event, &incaps);
+      gst_caps_ref (incaps);
+      /* New caps: the feature is offered again. */
+      GST_OBJECT_LOCK (self);
+      self->overlay_plain_only = FALSE;
+      GST_OBJECT_UNLOCK (self);
+      ok = GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+      if (ok)
+        settle_overlay_caps (self, incaps);
+      return ok;
+    }
     default:
       break;
   }
@@ -1669,11 +1967,14 @@ gst_anogan_filter_stop (GstBaseTransform * trans)
   g_clear_pointer (&self->inline_job, job_free);
   show_result (self, NULL);
   self->attach = NULL;
+  self->overlay_decided = FALSE;
+  self->overlay_as_meta = FALSE;
   g_clear_pointer (&self->plan, plan_unref);
   g_clear_pointer (&self->model, model_unref);
   self->schedule_decided = FALSE;
   GST_OBJECT_LOCK (self);
   self->latest_mode = FALSE;
+  self->overlay_plain_only = FALSE;
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -1912,7 +2213,9 @@ gst_anogan_filter_class_init (GstAnoganFilterClass * klass)
       g_param_spec_enum ("overlay", "Overlay",
           "What is drawn over the frames: the residual heatmap, boxes "
           "around the tiles over the threshold, both, or nothing (the "
-          "pixels then pass unchanged)", GST_TYPE_ANOGAN_OVERLAY_MODE,
+          "pixels then pass unchanged).  Blended into the frames, or "
+          "attached as a GstVideoOverlayCompositionMeta when downstream "
+          "draws overlays itself", GST_TYPE_ANOGAN_OVERLAY_MODE,
           DEFAULT_OVERLAY, playing));
   g_object_class_install_property (gobject_class, PROP_OVERLAY_ALPHA,
       g_param_spec_float ("overlay-alpha", "Overlay alpha",
@@ -1966,11 +2269,11 @@ gst_anogan_filter_class_init (GstAnoganFilterClass * klass)
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_anogan_filter_stop);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_anogan_filter_sink_event);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_anogan_filter_query);
+  trans_class->transform_caps =
+      GST_DEBUG_FUNCPTR (gst_anogan_filter_transform_caps);
   trans_class->transform_ip =
       GST_DEBUG_FUNCPTR (gst_anogan_filter_transform_ip);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_anogan_filter_set_info);
-  filter_class->transform_frame_ip =
-      GST_DEBUG_FUNCPTR (gst_anogan_filter_transform_frame_ip);
 
   gst_type_mark_as_plugin_api (GST_TYPE_ANOGAN_OVERLAY_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_ANOGAN_SCHEDULE, 0);

@@ -10,6 +10,7 @@
  * own code: the reference shares the search, not the element's plumbing.
  */
 #include "gstanoganmeta.h"
+#include "gstanoganoverlay.h"
 
 #include "anogan-model.h"
 #include "anogan-search.h"
@@ -65,6 +66,16 @@ caps_string (const gchar * format, gint width, gint height)
 {
   return g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,"
       "framerate=25/1", format, width, height);
+}
+
+#define OVERLAY_FEATURE GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION
+
+/* The same with the feature that lets the overlay travel as a meta. */
+static gchar *
+feature_caps_string (const gchar * format, gint width, gint height)
+{
+  return g_strdup_printf ("video/x-raw(" OVERLAY_FEATURE "),format=%s,"
+      "width=%d,height=%d,framerate=25/1", format, width, height);
 }
 
 /* A harness around @e (which it takes), with a bus on the element so that
@@ -365,6 +376,18 @@ test_caps_refused (void)
     GstCaps *caps = gst_caps_from_string (ok);
 
     g_assert_true (gst_pad_query_accept_caps (sink, caps));
+    gst_caps_unref (caps);
+  }
+  /* The overlay composition feature is taken, other memory is not. */
+  {
+    g_autofree gchar *ok = feature_caps_string ("NV21", 64, 48);
+    GstCaps *caps = gst_caps_from_string (ok);
+
+    g_assert_true (gst_pad_query_accept_caps (sink, caps));
+    gst_caps_unref (caps);
+    caps = gst_caps_from_string ("video/x-raw(memory:GLMemory),format=RGBA,"
+        "width=64,height=48,framerate=25/1");
+    g_assert_false (gst_pad_query_accept_caps (sink, caps));
     gst_caps_unref (caps);
   }
   gst_object_unref (sink);
@@ -975,6 +998,286 @@ test_overlay (void)
     }
 }
 
+/* ---- the overlay as a meta ---------------------------------------------- */
+
+static guint
+n_compositions (GstBuffer * buffer)
+{
+  gpointer state = NULL;
+  guint n = 0;
+
+  while (gst_buffer_iterate_meta_filtered (buffer, &state,
+          GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE))
+    n++;
+  return n;
+}
+
+static GstVideoOverlayComposition *
+composition_of (GstBuffer * buffer)
+{
+  GstVideoOverlayCompositionMeta *meta =
+      gst_buffer_get_video_overlay_composition_meta (buffer);
+
+  return meta ? meta->overlay : NULL;
+}
+
+/* One frame through an element, 64x48, every tile over the threshold. */
+typedef struct
+{
+  const gchar *format;
+  gint mode;
+  gfloat alpha;
+  gboolean upstream_feature;    /* upstream's caps carry the feature */
+  const gchar *downstream;      /* the caps the sink takes; NULL: any */
+  gboolean draws;               /* the sink lists the meta when asked */
+  GstVideoOverlayComposition *upstream;         /* on the frame, or NULL */
+} OverlayRun;
+
+/* Runs @r; returns the frame that comes out, @input a copy of the frame
+ * that went in, @feature whether the caps the element chose downstream
+ * carry the feature. */
+static GstBuffer *
+overlay_run (const OverlayRun * r, GstBuffer ** input, gboolean * feature)
+{
+  GstElement *e = make_filter ("overlay", r->mode, "threshold", 0.0f,
+      "overlay-alpha", r->alpha, NULL);
+  GstHarness *h = gst_harness_new_with_element (e, "sink", "src");
+  g_autofree gchar *caps = r->upstream_feature ?
+      feature_caps_string (r->format, 64, 48) :
+      caps_string (r->format, 64, 48);
+  GstBuffer *in = make_frame (r->format, 64, 48, r->mode, 0);
+  GstBuffer *out;
+  GstCaps *negotiated;
+
+  gst_object_unref (e);
+  /* What a sink that draws overlays does (glimagesink, xvimagesink). */
+  if (r->draws)
+    gst_harness_add_propose_allocation_meta (h,
+        GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  if (r->downstream)
+    gst_harness_set_sink_caps_str (h, r->downstream);
+  gst_harness_set_src_caps_str (h, caps);
+  if (r->upstream)
+    gst_buffer_add_video_overlay_composition_meta (in, r->upstream);
+  *input = gst_buffer_copy_deep (in);
+  out = push_pull (h, in);
+
+  negotiated = gst_pad_get_current_caps (h->sinkpad);
+  g_assert_nonnull (negotiated);
+  *feature = gst_caps_features_contains (gst_caps_get_features (negotiated,
+          0), OVERLAY_FEATURE);
+  gst_caps_unref (negotiated);
+  gst_harness_teardown (h);
+  return out;
+}
+
+/* The overlay goes on as a GstVideoOverlayCompositionMeta, the pixels
+ * untouched, when the caps downstream carry the feature and either
+ * upstream's do too or the sink says it draws the meta; otherwise it is
+ * blended in and no composition is attached.  overlay=none does neither. */
+static void
+test_overlay_meta (void)
+{
+  static const struct
+  {
+    gboolean upstream_feature;
+    const gchar *downstream;
+    gboolean draws;
+    gboolean want_feature;
+    gboolean want_meta;
+  } cases[] = {
+    /* a sink that takes any caps (fakesink, appsink) but draws nothing
+     * gets the plain caps, as it would from textoverlay */
+    {FALSE, NULL, FALSE, FALSE, FALSE},
+    /* one that takes any caps and draws overlays */
+    {FALSE, NULL, TRUE, TRUE, TRUE},
+    /* plain caps: the meta could be lost on the way, whatever the sink */
+    {FALSE, "video/x-raw", TRUE, FALSE, FALSE},
+    {FALSE, "video/x-raw(" OVERLAY_FEATURE ")", TRUE, TRUE, TRUE},
+    /* the feature or nothing, from a sink that does not say it draws:
+     * blended under the feature */
+    {FALSE, "video/x-raw(" OVERLAY_FEATURE ")", FALSE, TRUE, FALSE},
+    /* upstream attaches overlays: so does the element */
+    {TRUE, NULL, FALSE, TRUE, TRUE},
+    {TRUE, "video/x-raw(" OVERLAY_FEATURE ")", FALSE, TRUE, TRUE},
+  };
+  static const gchar *const tested[] = { "RGBx", "I420", "GRAY8" };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    for (guint f = 0; f < G_N_ELEMENTS (tested); f++)
+      for (gint mode = 0; mode <= 3; mode++) {
+        const OverlayRun r = { tested[f], mode, 1.0f,
+          cases[c].upstream_feature, cases[c].downstream, cases[c].draws,
+          NULL
+        };
+        GstBuffer *in, *out;
+        gboolean feature;
+        GstVideoOverlayComposition *comp;
+
+        g_test_message ("case %u, %s, overlay %d", c, tested[f], mode);
+        out = overlay_run (&r, &in, &feature);
+        g_assert_nonnull (result_of (out));
+        g_assert_cmpint (feature, ==, cases[c].want_feature);
+        comp = composition_of (out);
+        if (mode == 0) {
+          g_assert_null (comp);
+          g_assert_true (same_bytes (out, in));
+        } else if (cases[c].want_meta) {
+          g_assert_nonnull (comp);
+          g_assert_cmpuint (n_compositions (out), ==, 1);
+          /* heatmap, boxes, or both: the heat first, the boxes on top */
+          g_assert_cmpuint (gst_video_overlay_composition_n_rectangles
+              (comp), ==, mode == 3 ? 2 : 1);
+          g_assert_true (same_bytes (out, in));
+        } else {
+          g_assert_null (comp);
+          g_assert_false (same_bytes (out, in));
+        }
+        gst_buffer_unref (in);
+        gst_buffer_unref (out);
+      }
+}
+
+/* The pixel at (@x, @y) of @rect, premultiplied, as A, R, G, B. */
+static guint32
+rectangle_pixel (GstVideoOverlayRectangle * rect, gint x, gint y)
+{
+  GstBuffer *pixels = gst_video_overlay_rectangle_get_pixels_unscaled_argb
+      (rect, GST_VIDEO_OVERLAY_FORMAT_FLAG_PREMULTIPLIED_ALPHA);
+  GstVideoMeta *meta = gst_buffer_get_video_meta (pixels);
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  const guint8 *p;
+  guint32 argb;
+
+  g_assert_nonnull (meta);
+  gst_video_info_set_format (&info, meta->format, meta->width, meta->height);
+  g_assert_true (gst_video_frame_map (&frame, &info, pixels, GST_MAP_READ));
+  p = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+      (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0) + 4 * x;
+  argb = (guint32) p[GST_VIDEO_FRAME_COMP_POFFSET (&frame,
+          GST_VIDEO_COMP_A)] << 24 | (guint32) p[GST_VIDEO_FRAME_COMP_POFFSET
+      (&frame, GST_VIDEO_COMP_R)] << 16 | (guint32)
+      p[GST_VIDEO_FRAME_COMP_POFFSET (&frame, GST_VIDEO_COMP_G)] << 8 |
+      p[GST_VIDEO_FRAME_COMP_POFFSET (&frame, GST_VIDEO_COMP_B)];
+  gst_video_frame_unmap (&frame);
+  return argb;
+}
+
+/* What a sink draws from the meta is what the element would have blended:
+ * the composition blended into the untouched frame gives, bit for bit,
+ * the frame the element blends for a sink that does not draw overlays.
+ * And it is where the tiles are: with every tile over the threshold, the
+ * heat and the outlines both cover the whole 64x48 frame, the outlines
+ * red at the border and clear inside. */
+static void
+test_overlay_meta_draws_the_same (void)
+{
+  static const gchar *const tested[] = { "RGBx", "I420", "GRAY8", "RGBA" };
+
+  for (guint f = 0; f < G_N_ELEMENTS (tested); f++) {
+    const OverlayRun attach = { tested[f], 3, 0.5f, TRUE,
+      "video/x-raw(" OVERLAY_FEATURE ")", FALSE, NULL
+    };
+    const OverlayRun blend = { tested[f], 3, 0.5f, FALSE, "video/x-raw",
+      FALSE, NULL
+    };
+    GstBuffer *in, *in_again, *attached, *blended;
+    GstVideoOverlayComposition *comp;
+    GstVideoFrame frame;
+    GstVideoInfo info;
+    gboolean feature;
+
+    g_test_message ("%s", tested[f]);
+    attached = overlay_run (&attach, &in, &feature);
+    blended = overlay_run (&blend, &in_again, &feature);
+    g_assert_true (same_bytes (in, in_again));
+    comp = composition_of (attached);
+    g_assert_nonnull (comp);
+    g_assert_cmpuint (gst_video_overlay_composition_n_rectangles (comp), ==,
+        2);
+
+    for (guint i = 0; i < 2; i++) {
+      GstVideoOverlayRectangle *rect =
+          gst_video_overlay_composition_get_rectangle (comp, i);
+      gint x, y;
+      guint w, h;
+
+      gst_video_overlay_rectangle_get_render_rectangle (rect, &x, &y, &w, &h);
+      g_assert_cmpint (x, ==, 0);
+      g_assert_cmpint (y, ==, 0);
+      g_assert_cmpuint (w, ==, 64);
+      g_assert_cmpuint (h, ==, 48);
+    }
+    {
+      GstVideoOverlayRectangle *boxes =
+          gst_video_overlay_composition_get_rectangle (comp, 1);
+
+      /* red at an opacity of 0.8 (outlines are never fainter),
+       * premultiplied: 204, 204, 0, 0 */
+      g_assert_cmpuint (rectangle_pixel (boxes, 0, 0), ==, 0xcccc0000u);
+      g_assert_cmpuint (rectangle_pixel (boxes, 63, 47), ==, 0xcccc0000u);
+      /* tiles at x 0 and 32, y 0 and 16 (flush with the bottom), outlined
+       * 2 pixels wide inside: these pixels are on no outline */
+      g_assert_cmpuint (rectangle_pixel (boxes, 16, 8), ==, 0);
+      g_assert_cmpuint (rectangle_pixel (boxes, 48, 40), ==, 0);
+    }
+
+    g_assert_true (gst_video_info_set_format (&info,
+            gst_video_format_from_string (tested[f]), 64, 48));
+    g_assert_true (gst_video_frame_map (&frame, &info, in,
+            GST_MAP_READWRITE));
+    g_assert_true (gst_anogan_overlay_blend (comp, &frame));
+    gst_video_frame_unmap (&frame);
+    g_assert_true (same_bytes (in, blended));
+
+    gst_buffer_unref (in);
+    gst_buffer_unref (in_again);
+    gst_buffer_unref (attached);
+    gst_buffer_unref (blended);
+  }
+}
+
+/* A frame that comes with upstream's overlays as a meta leaves with one
+ * meta: upstream's rectangles, then the element's on top. */
+static void
+test_overlay_meta_joins_upstream (void)
+{
+  GstBuffer *pixels = gst_buffer_new_allocate (NULL, 8 * 8 * 4, NULL);
+  GstVideoOverlayRectangle *theirs;
+  GstVideoOverlayComposition *upstream, *comp;
+  GstBuffer *in, *out;
+  gboolean feature;
+
+  gst_buffer_memset (pixels, 0, 0xff, 8 * 8 * 4);
+  gst_buffer_add_video_meta (pixels, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, 8, 8);
+  theirs = gst_video_overlay_rectangle_new_raw (pixels, 5, 6, 8, 8,
+      GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
+  upstream = gst_video_overlay_composition_new (theirs);
+
+  for (gint mode = 0; mode <= 3; mode++) {
+    const OverlayRun r = { "I420", mode, 1.0f, TRUE, NULL, FALSE, upstream };
+    const guint ours = mode == 3 ? 2 : mode ? 1 : 0;
+
+    out = overlay_run (&r, &in, &feature);
+    g_assert_true (feature);
+    g_assert_true (same_bytes (out, in));
+    g_assert_cmpuint (n_compositions (out), ==, 1);
+    comp = composition_of (out);
+    g_assert_cmpuint (gst_video_overlay_composition_n_rectangles (comp), ==,
+        1 + ours);
+    g_assert_true (gst_video_overlay_composition_get_rectangle (comp, 0) ==
+        theirs);
+    gst_buffer_unref (in);
+    gst_buffer_unref (out);
+  }
+
+  gst_video_overlay_composition_unref (upstream);
+  gst_video_overlay_rectangle_unref (theirs);
+  gst_buffer_unref (pixels);
+}
+
 /* ---- models ------------------------------------------------------------- */
 
 /* A model that does not load fails the start, with an error naming the
@@ -1283,6 +1586,11 @@ main (int argc, char **argv)
   g_test_add_func ("/anoganfilter/interval", test_interval);
   g_test_add_func ("/anoganfilter/latest-frame", test_latest_frame);
   g_test_add_func ("/anoganfilter/overlay", test_overlay);
+  g_test_add_func ("/anoganfilter/overlay/meta", test_overlay_meta);
+  g_test_add_func ("/anoganfilter/overlay/meta-draws-the-same",
+      test_overlay_meta_draws_the_same);
+  g_test_add_func ("/anoganfilter/overlay/meta-joins-upstream",
+      test_overlay_meta_joins_upstream);
   g_test_add_func ("/anoganfilter/model/bad", test_model_bad);
   g_test_add_func ("/anoganfilter/model/swap", test_model_swap);
   g_test_add_func ("/anoganfilter/property/roi-refused",
