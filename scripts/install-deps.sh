@@ -11,6 +11,8 @@ packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   # xmllint, with which the tests check anogan-eval's SVG
   libxml2-utils
+  # memcheck of the element's state changes in the tests
+  valgrind
   # Fashion-MNIST, for the result scripts; the tests do not need it
   dataset-fashion-mnist
   # GStreamer's Python bindings, for the Python example that reads

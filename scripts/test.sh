@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds gst-anogan twice, warning-free with -Werror and again with
 # AddressSanitizer and UndefinedBehaviorSanitizer, and runs the whole test
-# suite in both.  Usage: bash scripts/test.sh
+# suite in both; the first also runs the element's state changes under
+# valgrind (tests/meson.build).  Usage: bash scripts/test.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || exit 1
