@@ -55,7 +55,7 @@ SUBDIRS = ("train", "calibration", "calibration-frames", "test")
 # from a belt of TEST_ROWS rows.
 FRAME_WIDTH, FRAME_HEIGHT = 320, 240
 TRAIN_ROWS = 1024
-CALIBRATION_FRAMES = 20
+CALIBRATION_FRAMES = 60
 TEST_ROWS = 2048
 
 

@@ -10,6 +10,12 @@
  * is the hole's.  The element runs at the settings its model's threshold
  * was calibrated with (its defaults), so this is the out-of-the-box
  * behaviour a user gets.
+ *
+ * The crop holds brick faces, straight mortar and one joint, all of which
+ * the model draws well.  Elsewhere the same frame has H-shaped meetings of
+ * joints that G draws a few pixels off: they score up to the threshold
+ * (docs/results.md says how often), so they would test the model's
+ * weakness, not the element.
  */
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <gst/check/gstharness.h>
@@ -20,15 +26,16 @@
 
 #include "gstanoganmeta.h"
 
-/* The crop: 4 × 3 tiles of the model's 32 × 32. */
-#define CROP_X 96
-#define CROP_Y 64
+/* The crop: 4 × 3 tiles of the model's 32 × 32, on the frame's own tile
+ * grid. */
+#define CROP_X 128
+#define CROP_Y 32
 #define CROP_WIDTH 128
 #define CROP_HEIGHT 96
 #define TILE 32
 
 /* The hole: a disc as dark as the clip's holes, centred in one tile. */
-#define HOLE_COLUMN 2
+#define HOLE_COLUMN 1
 #define HOLE_ROW 1
 #define HOLE_RADIUS 8.5
 #define HOLE_LEVEL 47
