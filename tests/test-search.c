@@ -97,19 +97,25 @@ fixture_clear (Fixture *f)
 }
 
 static AnoganSearch *
+new_search_with (Fixture *f, const AnoganSearchOptions *o)
+{
+  GError *error = NULL;
+  AnoganSearch *s = anogan_search_new (f->model, o, &error);
+
+  g_assert_no_error (error);
+  return s;
+}
+
+static AnoganSearch *
 new_search (Fixture *f, int iterations, int threads, int batch)
 {
   AnoganSearchOptions o;
-  GError *error = NULL;
-  AnoganSearch *s;
 
   anogan_search_options_init (&o);
   o.iterations = iterations;
   o.threads = threads;
   o.batch = batch;
-  s = anogan_search_new (f->model, &o, &error);
-  g_assert_no_error (error);
-  return s;
+  return new_search_with (f, &o);
 }
 
 static void
@@ -463,8 +469,6 @@ static AnoganSearch *
 new_candidate_search (Fixture *f, int threads, int batch)
 {
   AnoganSearchOptions o;
-  GError *error = NULL;
-  AnoganSearch *s;
 
   anogan_search_options_init (&o);
   o.iterations = 0;
@@ -472,9 +476,7 @@ new_candidate_search (Fixture *f, int threads, int batch)
   o.seed = 3;
   o.threads = threads;
   o.batch = batch;
-  s = anogan_search_new (f->model, &o, &error);
-  g_assert_no_error (error);
-  return s;
+  return new_search_with (f, &o);
 }
 
 static void
