@@ -297,7 +297,7 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     {"all", 'a', 0, G_OPTION_ARG_NONE, &all,
         "Log every analysed frame, not only the anomalous ones", NULL},
-    {NULL}
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) context =
       g_option_context_new ("[PIPELINE-DESCRIPTION] - log anoganfilter's "

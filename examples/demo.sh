@@ -24,9 +24,10 @@
 #   DEMO_OUT         output directory [demo-output]
 #   ANOGAN_BUILD     build directory, built here if needed [build]
 #
-# Cost: 80 tiles a frame (320x240 in 32x32 tiles) × 200 steps; see
-# examples/README.md for the time it takes.  DEMO_INTERVAL=5 analyses 39
-# frames in a fifth of the time with the same verdicts on those frames.
+# Cost: 80 tiles a frame (320x240 in 32x32 tiles) × 200 steps, 6 s a frame
+# and 20 minutes in all on two idle cores (examples/README.md says how it
+# was measured).  DEMO_INTERVAL=5 analyses 39 frames in a fifth of the
+# time with the same verdicts on those frames.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -52,7 +53,7 @@ mkdir -p "$out"
 frames="every frame"
 [ "$interval" -eq 1 ] || frames="every ${interval}th frame"
 steps="$iterations Adam steps"
-[ "$iterations" -ne 0 ] || steps="the model card's 200 Adam steps"
+[ "$iterations" -ne 0 ] || steps="as many Adam steps as the model card says"
 echo "== anoganfilter on $clip, $frames, the default model, $steps a tile"
 echo "   writing $video"
 echo

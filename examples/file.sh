@@ -7,7 +7,7 @@
 # to anoganfilter (iterations=20 for a faster, rougher look; model=... for
 # your own model).  A file is not live, so every frame is analysed before
 # it is shown and the video plays at the speed of the analysis, in slow
-# motion (about 5 s a frame on the demo clip with the default model on two
+# motion (about 6 s a frame on the demo clip with the default model on two
 # cores): each picture shows its own result.  Ctrl-C stops.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
