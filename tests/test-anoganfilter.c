@@ -256,6 +256,20 @@ expected_origins (gint extent, gint tile, gint stride)
 
 /* ---- the reference: libanogan's search on tiles cut here ---------------- */
 
+/* The candidate starts the model's card says its threshold was calibrated
+ * with: the element searches from them, so the reference does too. */
+static gint
+card_candidates (const AnoganModel * m)
+{
+  JsonObject *calibration;
+
+  if (!json_object_has_member (m->metadata, "calibration"))
+    return 0;
+  calibration = json_object_get_object_member (m->metadata, "calibration");
+  return json_object_has_member (calibration, "candidates") ?
+      (gint) json_object_get_int_member (calibration, "candidates") : 0;
+}
+
 static AnoganModel *
 load_default_model (void)
 {
@@ -299,6 +313,7 @@ reference_scores (AnoganModel * m, const guint8 * pixels, gint width,
   options.iterations = iterations;
   options.learning_rate = 0.01f;
   options.lambda = 0.1f;
+  options.candidates = card_candidates (m);
   options.threads = 1;
   search = anogan_search_new (m, &options, &error);
   g_assert_no_error (error);
