@@ -341,7 +341,11 @@ gst_anogan_meta_add (GstBuffer * buffer, const GstStructure * result)
  * parameter structure "anogan" with the fields "score" (G_TYPE_DOUBLE),
  * "column" and "row" (G_TYPE_INT, counted from 0), so that elements that
  * know only regions of interest (encoders, overlays, analytics sinks) see
- * where the anomalies are.  Overlapping tiles give overlapping regions.
+ * where the anomalies are.  Its id is the tile's number, row · columns +
+ * column, its index in "scores": distinct ids let bindings that cannot walk
+ * a buffer's metas fetch each region with
+ * gst_buffer_get_video_region_of_interest_meta_id().  Overlapping tiles
+ * give overlapping regions.
  *
  * A @result whose grid and arrays disagree is a programming error: it is
  * reported as a critical naming the field, and nothing is added.
@@ -377,6 +381,7 @@ gst_anogan_meta_add_regions (GstBuffer * buffer, const GstStructure * result)
       roi = gst_buffer_add_video_region_of_interest_meta (buffer,
           GST_ANOGAN_ROI_TYPE, array_int (grid.tile_x, c),
           array_int (grid.tile_y, r), grid.tile_width, grid.tile_height);
+      roi->id = r * grid.columns + c;
       gst_video_region_of_interest_meta_add_param (roi,
           gst_structure_new ("anogan", "score", G_TYPE_DOUBLE, score,
               "column", G_TYPE_INT, c, "row", G_TYPE_INT, r, NULL));

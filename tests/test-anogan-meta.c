@@ -371,6 +371,8 @@ assert_region (GstVideoRegionOfInterestMeta * roi, guint x, guint y,
   g_assert_cmpuint (roi->y, ==, y);
   g_assert_cmpuint (roi->w, ==, 16);
   g_assert_cmpuint (roi->h, ==, 16);
+  /* the tile's index in the 2 × 2 grid's scores */
+  g_assert_cmpint (roi->id, ==, row * 2 + column);
 
   param = gst_video_region_of_interest_meta_get_param (roi, "anogan");
   g_assert_nonnull (param);
