@@ -928,7 +928,7 @@ analyse (GstAnoganFilter * self, Job * job, GError ** error)
 {
   Plan *plan = job->plan;
   AnoganSearchOptions options;
-  AnoganSearchOutputs out = { NULL, NULL, NULL, NULL };
+  AnoganSearchOutputs out = { 0 };
   const gfloat *z_start = NULL;
   const gint64 started = g_get_monotonic_time ();
   Result *result = NULL;

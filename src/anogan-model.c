@@ -4,7 +4,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A model file is a safetensors container holding the PyTorch state_dicts
- * of the generator and the discriminator, with the architecture described
+ * of the generator, the discriminator and optionally an encoder (f-AnoGAN,
+ * image to z), with the architecture described
  * in the `anogan` metadata key (docs/model-format.md).  Loading checks the
  * description and every tensor before anything runs, and maps the weights
  * in place when their bytes allow it.
@@ -638,6 +639,28 @@ parse_feature_layer (AnoganModel *model, JsonObject *desc, GError **error)
   return TRUE;
 }
 
+/* The optional encoder E (f-AnoGAN): from an image of shape `input` to
+ * nz values, which the generator takes as z in whichever shape it wants. */
+static gboolean
+parse_encoder (AnoganModel *model, JsonObject *desc, GError **error)
+{
+  if (!json_object_has_member (desc, "encoder"))
+    return TRUE;
+  if (!parse_net (&model->encoder, desc, "encoder", model->name, error)
+      || !set_net_input (model, &model->encoder, &model->input, error))
+    return FALSE;
+  const AnoganNet *e = &model->encoder;
+  const AnoganShape *out = anogan_net_output_shape (e, e->n_layers);
+  if (anogan_shape_numel (out) == (gsize) model->nz
+      && out->dims[0] == model->nz)
+    return TRUE;
+  g_autofree char *got = anogan_shape_to_string (out);
+  set_error (error, ANOGAN_MODEL_ERROR_METADATA, model->name,
+      "encoder output %s is not a latent vector of nz = %d values", got,
+      model->nz);
+  return FALSE;
+}
+
 /* Fills in everything but the tensors from an `anogan` description. */
 static gboolean
 parse_description (AnoganModel *model, JsonObject *desc, GError **error)
@@ -654,7 +677,8 @@ parse_description (AnoganModel *model, JsonObject *desc, GError **error)
   if (!set_net_input (model, &model->generator, &z, error)
       || !check_generator_output (model, error)
       || !set_net_input (model, &model->discriminator, &model->input, error)
-      || !parse_feature_layer (model, desc, error))
+      || !parse_feature_layer (model, desc, error)
+      || !parse_encoder (model, desc, error))
     return FALSE;
 
   gsize floats = anogan_model_param_floats (model);
@@ -675,6 +699,19 @@ model_new (const char *name, JsonObject *description)
   model->metadata = json_object_ref (description);
   model->threshold = NAN;
   return model;
+}
+
+/* The networks @model holds, G, D and the encoder when it has one, in
+ * the order of their tensors in model->storage.  Returns how many. */
+static int
+model_nets (const AnoganModel *model, const AnoganNet **nets)
+{
+  int n = 0;
+  nets[n++] = &model->generator;
+  nets[n++] = &model->discriminator;
+  if (model->encoder.n_layers > 0)
+    nets[n++] = &model->encoder;
+  return n;
 }
 
 /* ---- Tensors ---- */
@@ -781,8 +818,9 @@ check_net_tensors (const AnoganModel *model, const AnoganNet *net,
 static gboolean
 is_batch_counter (const AnoganModel *model, const AnoganTensorInfo *t)
 {
-  const AnoganNet *nets[2] = { &model->generator, &model->discriminator };
-  for (int n = 0; n < 2; n++) {
+  const AnoganNet *nets[3];
+  int n_nets = model_nets (model, nets);
+  for (int n = 0; n < n_nets; n++) {
     for (int i = 0; i < nets[n]->n_layers; i++) {
       AnoganLayerKind kind = nets[n]->layers[i].kind;
       if (kind != ANOGAN_LAYER_BATCH_NORM1D
@@ -803,10 +841,11 @@ check_tensors (const AnoganModel *model, const AnoganSafetensors *st,
 {
   g_autoptr (GHashTable) expected = g_hash_table_new_full (g_str_hash,
       g_str_equal, g_free, NULL);
-  if (!check_net_tensors (model, &model->generator, st, expected, error)
-      || !check_net_tensors (model, &model->discriminator, st, expected,
-          error))
-    return FALSE;
+  const AnoganNet *nets[3];
+  int n_nets = model_nets (model, nets);
+  for (int n = 0; n < n_nets; n++)
+    if (!check_net_tensors (model, nets[n], st, expected, error))
+      return FALSE;
   for (int i = 0; i < anogan_safetensors_n_tensors (st); i++) {
     const AnoganTensorInfo *t = anogan_safetensors_get (st, i);
     if (!g_hash_table_contains (expected, t->name)
@@ -827,8 +866,9 @@ can_map_tensors (const AnoganModel *model, const AnoganSafetensors *st)
 {
   if (G_BYTE_ORDER != G_LITTLE_ENDIAN)
     return FALSE;
-  const AnoganNet *nets[2] = { &model->generator, &model->discriminator };
-  for (int n = 0; n < 2; n++) {
+  const AnoganNet *nets[3];
+  int n_nets = model_nets (model, nets);
+  for (int n = 0; n < n_nets; n++) {
     for (int i = 0; i < nets[n]->n_layers; i++) {
       for (int k = 0; k < ANOGAN_N_PARAM_KINDS; k++) {
         g_autofree char *name = tensor_name (nets[n], i, k);
@@ -842,7 +882,7 @@ can_map_tensors (const AnoganModel *model, const AnoganSafetensors *st)
 }
 
 static void
-map_net_tensors (AnoganNet *net, const AnoganSafetensors *st)
+map_net_tensors (const AnoganNet *net, const AnoganSafetensors *st)
 {
   for (int i = 0; i < net->n_layers; i++) {
     for (int k = 0; k < ANOGAN_N_PARAM_KINDS; k++) {
@@ -857,27 +897,28 @@ map_net_tensors (AnoganNet *net, const AnoganSafetensors *st)
   }
 }
 
-/* One owned block for both networks, G's tensors first. */
+/* One owned block for every network, G's tensors first, then D's, then
+ * the encoder's. */
 static gboolean
 allocate_storage (AnoganModel *model, GError **error)
 {
-  gsize g = anogan_net_param_floats (&model->generator);
-  gsize d = anogan_net_param_floats (&model->discriminator);
-  model->storage = g_try_new0 (float, MAX (g + d, 1));
+  gsize total = anogan_model_param_floats (model);
+  model->storage = g_try_new0 (float, MAX (total, 1));
   if (model->storage == NULL) {
     set_error (error, ANOGAN_MODEL_ERROR_IO, model->name,
-        "cannot allocate %" G_GSIZE_FORMAT " parameters", g + d);
+        "cannot allocate %" G_GSIZE_FORMAT " parameters", total);
     return FALSE;
   }
-  anogan_net_bind_params (&model->generator, model->storage,
-      model->generator.params);
-  anogan_net_bind_params (&model->discriminator, model->storage + g,
-      model->discriminator.params);
+  const AnoganNet *nets[3];
+  int n_nets = model_nets (model, nets);
+  float *block = model->storage;
+  for (int n = 0; n < n_nets; n++)
+    block += anogan_net_bind_params (nets[n], block, nets[n]->params);
   return TRUE;
 }
 
 static void
-copy_net_tensors (AnoganNet *net, const AnoganSafetensors *st)
+copy_net_tensors (const AnoganNet *net, const AnoganSafetensors *st)
 {
   for (int i = 0; i < net->n_layers; i++) {
     for (int k = 0; k < ANOGAN_N_PARAM_KINDS; k++) {
@@ -956,15 +997,17 @@ anogan_model_load_from_bytes (GBytes *bytes, const char *name,
       || !check_tensors (model, st, error))
     return NULL;
 
+  const AnoganNet *nets[3];
+  int n_nets = model_nets (model, nets);
   if (can_map_tensors (model, st)) {
     model->bytes = g_bytes_ref (bytes);
-    map_net_tensors (&model->generator, st);
-    map_net_tensors (&model->discriminator, st);
+    for (int n = 0; n < n_nets; n++)
+      map_net_tensors (nets[n], st);
   } else {
     if (!allocate_storage (model, error))
       return NULL;
-    copy_net_tensors (&model->generator, st);
-    copy_net_tensors (&model->discriminator, st);
+    for (int n = 0; n < n_nets; n++)
+      copy_net_tensors (nets[n], st);
   }
   return g_steal_pointer (&model);
 }
@@ -1011,7 +1054,7 @@ fill (float *x, gsize n, float value)
 
 /* BatchNorm as PyTorch constructs it: identity scale, unit variance. */
 static void
-reset_batch_norms (AnoganNet *net)
+reset_batch_norms (const AnoganNet *net)
 {
   for (int i = 0; i < net->n_layers; i++) {
     const AnoganLayer *layer = &net->layers[i];
@@ -1053,8 +1096,10 @@ anogan_model_new_from_description (JsonObject *description,
   if (!parse_description (model, description, error)
       || !allocate_storage (model, error))
     return NULL;
-  reset_batch_norms (&model->generator);
-  reset_batch_norms (&model->discriminator);
+  const AnoganNet *nets[3];
+  int n_nets = model_nets (model, nets);
+  for (int n = 0; n < n_nets; n++)
+    reset_batch_norms (nets[n]);
   return g_steal_pointer (&model);
 }
 
@@ -1185,7 +1230,7 @@ fill_normal (float *x, gsize n, float mean, float std, Gaussian *g)
 }
 
 static void
-init_net_weights (AnoganNet *net, Gaussian *g)
+init_net_weights (const AnoganNet *net, Gaussian *g)
 {
   for (int i = 0; i < net->n_layers; i++) {
     const AnoganLayer *layer = &net->layers[i];
@@ -1231,8 +1276,10 @@ anogan_model_init_weights (AnoganModel *model, guint64 seed)
   g_return_if_fail (model->storage != NULL);
 
   Gaussian g = { seed, FALSE, 0.0 };
-  init_net_weights (&model->generator, &g);
-  init_net_weights (&model->discriminator, &g);
+  const AnoganNet *nets[3];
+  int n_nets = model_nets (model, nets);
+  for (int n = 0; n < n_nets; n++)
+    init_net_weights (nets[n], &g);
 }
 
 /* ---- Saving ---- */
@@ -1313,8 +1360,10 @@ anogan_model_writer_new (const AnoganModel *model)
   g_autofree char *description = description_to_json (model);
   anogan_safetensors_writer_set_metadata (w, "format", "pt");
   anogan_safetensors_writer_set_metadata (w, "anogan", description);
-  add_net_tensors (w, &model->generator);
-  add_net_tensors (w, &model->discriminator);
+  const AnoganNet *nets[3];
+  int n_nets = model_nets (model, nets);
+  for (int n = 0; n < n_nets; n++)
+    add_net_tensors (w, nets[n]);
   return w;
 }
 
@@ -1360,7 +1409,8 @@ copy_net_params (const AnoganNet *net, const AnoganLayerParams *from)
  * Gives @model a block of tensors of its own, copied from the file
  * mapping its weights may point into, so that a trainer can change them.
  * A model that owns its tensors already is left as it is.  Afterwards
- * model->storage holds every tensor, G's first, in the layout of
+ * model->storage holds every tensor, G's first, then D's and the
+ * encoder's, in the layout of
  * anogan_net_bind_params().
  *
  * Returns: %FALSE if the memory cannot be had
@@ -1373,15 +1423,20 @@ anogan_model_make_writable (AnoganModel *model, GError **error)
   if (model->storage != NULL)
     return TRUE;
 
-  g_autofree AnoganLayerParams *g_mapped = g_memdup2 (model->generator.params,
-      model->generator.n_layers * sizeof (AnoganLayerParams));
-  g_autofree AnoganLayerParams *d_mapped =
-      g_memdup2 (model->discriminator.params,
-      model->discriminator.n_layers * sizeof (AnoganLayerParams));
-  if (!allocate_storage (model, error))
+  const AnoganNet *nets[3];
+  AnoganLayerParams *mapped[3];
+  int n_nets = model_nets (model, nets);
+  for (int n = 0; n < n_nets; n++)
+    mapped[n] = g_memdup2 (nets[n]->params,
+        nets[n]->n_layers * sizeof (AnoganLayerParams));
+  gboolean ok = allocate_storage (model, error);
+  for (int n = 0; n < n_nets; n++) {
+    if (ok)
+      copy_net_params (nets[n], mapped[n]);
+    g_free (mapped[n]);
+  }
+  if (!ok)
     return FALSE;
-  copy_net_params (&model->generator, g_mapped);
-  copy_net_params (&model->discriminator, d_mapped);
   g_clear_pointer (&model->mapping, g_mapped_file_unref);
   g_clear_pointer (&model->bytes, g_bytes_unref);
   return TRUE;
@@ -1391,14 +1446,163 @@ anogan_model_make_writable (AnoganModel *model, GError **error)
  * anogan_model_param_floats:
  * @model: a model
  *
- * Returns: the number of floats in all tensors of G and D
+ * Returns: the number of floats in all tensors of G, D and the encoder
  */
 gsize
 anogan_model_param_floats (const AnoganModel *model)
 {
   g_return_val_if_fail (model != NULL, 0);
-  return anogan_net_param_floats (&model->generator)
-      + anogan_net_param_floats (&model->discriminator);
+  const AnoganNet *nets[3];
+  int n_nets = model_nets (model, nets);
+  gsize total = 0;
+  for (int n = 0; n < n_nets; n++)
+    total += anogan_net_param_floats (nets[n]);
+  return total;
+}
+
+/**
+ * anogan_model_has_encoder:
+ * @model: a model
+ *
+ * Returns: whether @model holds an encoder, so that its search can start
+ *   from E(x) (%ANOGAN_Z_ENCODER)
+ */
+gboolean
+anogan_model_has_encoder (const AnoganModel *model)
+{
+  g_return_val_if_fail (model != NULL, FALSE);
+  return model->encoder.n_layers > 0;
+}
+
+static gboolean
+is_shaping_layer (JsonObject *layer)
+{
+  const char *type = json_object_get_string_member_with_default (layer,
+      "type", "");
+  return strcmp (type, "Conv2d") == 0 || strcmp (type, "Linear") == 0;
+}
+
+/**
+ * anogan_model_default_encoder:
+ * @model: a model
+ *
+ * The encoder f-AnoGAN pairs with a DCGAN: the discriminator's layers up
+ * to its last convolution or linear layer, which gives nz outputs instead
+ * of D's verdict; the activation after it (D's sigmoid) is left out, so
+ * that E can reach all of z's prior.
+ *
+ * Returns: (transfer full) (nullable): the layer entries, or %NULL when
+ *   the discriminator ends in no convolution or linear layer
+ */
+JsonArray *
+anogan_model_default_encoder (const AnoganModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+
+  JsonNode *node = json_object_get_member (model->metadata, "discriminator");
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return NULL;
+  JsonArray *d = json_node_get_array (node);
+  int last = (int) json_array_get_length (d) - 1;
+  while (last >= 0 && !is_shaping_layer (json_array_get_object_element (d,
+              last)))
+    last--;
+  if (last < 0)
+    return NULL;
+
+  /* json_node_copy() shares objects: each entry is copied member by
+   * member, so that changing the head leaves D's description alone. */
+  JsonArray *e = json_array_new ();
+  for (int i = 0; i <= last; i++) {
+    JsonObject *from = json_array_get_object_element (d, i);
+    JsonObject *entry = json_object_new ();
+    g_autoptr (GList) members = json_object_get_members (from);
+    for (GList *l = members; l != NULL; l = l->next)
+      json_object_set_member (entry, l->data,
+          json_node_copy (json_object_get_member (from, l->data)));
+    json_array_add_object_element (e, entry);
+  }
+  JsonObject *head = json_array_get_object_element (e, last);
+  if (json_object_has_member (head, "out_channels"))
+    json_object_set_int_member (head, "out_channels", model->nz);
+  else
+    json_object_set_int_member (head, "out_features", model->nz);
+  return e;
+}
+
+/**
+ * anogan_model_add_encoder:
+ * @model: a model
+ * @encoder: (nullable): the encoder's layer entries, as in the
+ *   description's "encoder" key; %NULL for anogan_model_default_encoder()
+ * @seed: the seed of the encoder's initial weights
+ * @error: return location for an %ANOGAN_MODEL_ERROR
+ *
+ * A copy of @model, G and D and their card included, with a freshly
+ * initialised encoder (DCGAN's initialisation) in place of any it had, for
+ * f-AnoGAN's encoder training.  The copy owns its tensors.
+ *
+ * Returns: (transfer full) (nullable): the new model, or %NULL on error
+ */
+AnoganModel *
+anogan_model_add_encoder (const AnoganModel *model, JsonArray *encoder,
+    guint64 seed, GError **error)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+
+  g_autoptr (JsonArray) layers = encoder ? json_array_ref (encoder)
+      : anogan_model_default_encoder (model);
+  if (layers == NULL) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, model->name,
+        "no default encoder: the discriminator ends in no Conv2d or "
+        "Linear layer");
+    return NULL;
+  }
+  JsonObject *desc = json_object_new ();
+  g_autoptr (GList) members = json_object_get_members (model->metadata);
+  for (GList *l = members; l != NULL; l = l->next)
+    json_object_set_member (desc, l->data,
+        json_node_copy (json_object_get_member (model->metadata, l->data)));
+  json_object_set_array_member (desc, "encoder", json_array_ref (layers));
+
+  AnoganModel *copy = anogan_model_new_from_description (desc, model->name,
+      error);
+  json_object_unref (desc);
+  if (copy == NULL)
+    return NULL;
+  copy->lambda = model->lambda;
+  copy->threshold = model->threshold;
+  copy_net_params (&copy->generator, model->generator.params);
+  copy_net_params (&copy->discriminator, model->discriminator.params);
+  Gaussian g = { seed, FALSE, 0.0 };
+  init_net_weights (&copy->encoder, &g);
+  return copy;
+}
+
+/**
+ * anogan_model_get_calibration:
+ * @model: a model
+ * @mode: (nullable): "optimise", "encoder" or "hybrid"; %NULL for
+ *   "optimise"
+ *
+ * The card's record of how the threshold for a search mode was set: the
+ * "calibration" object for the optimising search, "calibration_encoder"
+ * and "calibration_hybrid" for the searches that start from the encoder
+ * (docs/model-format.md).
+ *
+ * Returns: (transfer none) (nullable): the object, or %NULL when the
+ *   model was not calibrated for @mode
+ */
+JsonObject *
+anogan_model_get_calibration (const AnoganModel *model, const char *mode)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+
+  g_autofree char *key = mode == NULL || strcmp (mode, "optimise") == 0
+      ? g_strdup ("calibration") : g_strconcat ("calibration_", mode, NULL);
+  JsonNode *node = json_object_get_member (model->metadata, key);
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node)
+      ? json_node_get_object (node) : NULL;
 }
 
 /**
@@ -1414,6 +1618,7 @@ anogan_model_free (AnoganModel *model)
     return;
   anogan_net_clear (&model->generator);
   anogan_net_clear (&model->discriminator);
+  anogan_net_clear (&model->encoder);
   g_clear_pointer (&model->metadata, json_object_unref);
   g_clear_pointer (&model->bytes, g_bytes_unref);
   g_clear_pointer (&model->mapping, g_mapped_file_unref);

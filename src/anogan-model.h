@@ -48,6 +48,8 @@ typedef enum {
  * @nz: size of the latent vector z
  * @generator: G, from z ([nz] or [nz,1,1]) to an image of shape @input
  * @discriminator: D, from an image of shape @input to its verdict
+ * @encoder: E, from an image of shape @input to z (f-AnoGAN); a network of
+ *   no layers when the model has none
  * @feature_layer: f(x) is the output of discriminator layer
  *   @feature_layer (0-based), that is D[:feature_layer+1]
  * @lambda: weight of the discrimination loss (0.1 in the AnoGAN paper)
@@ -63,6 +65,7 @@ typedef struct {
   int nz;
   AnoganNet generator;
   AnoganNet discriminator;
+  AnoganNet encoder;
   int feature_layer;
   float lambda;
   double threshold;
@@ -88,6 +91,13 @@ gboolean anogan_model_make_writable (AnoganModel *model, GError **error);
 void anogan_model_free (AnoganModel *model);
 
 gsize anogan_model_param_floats (const AnoganModel *model);
+
+gboolean anogan_model_has_encoder (const AnoganModel *model);
+JsonArray *anogan_model_default_encoder (const AnoganModel *model);
+AnoganModel *anogan_model_add_encoder (const AnoganModel *model,
+    JsonArray *encoder, guint64 seed, GError **error);
+JsonObject *anogan_model_get_calibration (const AnoganModel *model,
+    const char *mode);
 char **anogan_model_list_archs (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AnoganModel, anogan_model_free)

@@ -22,6 +22,13 @@
  * G(z) and f(G(z)) computed once per search) puts each patch in the right
  * basin for the cost of about one step: comparing a patch with a
  * candidate is a subtraction per pixel and feature, not a network pass.
+ *
+ * A model with an encoder E (f-AnoGAN: Schlegl et al., "f-AnoGAN: Fast
+ * unsupervised anomaly detection with generative adversarial networks",
+ * Medical Image Analysis 54, 2019) gives the start in one forward pass:
+ * z = E(x).  With no steps after it the score is the loss at E(x), the
+ * encoder's one-pass anomaly score; a few steps after it refine z where E
+ * missed.
  */
 #include "anogan-search.h"
 #include "anogan-adam.h"
@@ -40,6 +47,7 @@
 typedef struct {
   AnoganNetWorkspace *g_ws;
   AnoganNetWorkspace *d_ws;
+  AnoganNetWorkspace *e_ws;     /* with an encoder start only */
   float *block;                 /* the one allocation behind what follows */
   float *z, *dz, *adam_m, *adam_v;      /* [nz][B] */
   float *x;                     /* [C][B][H][W] */
@@ -113,6 +121,79 @@ anogan_search_options_init (AnoganSearchOptions *options)
   options->batch = 8;
 }
 
+/**
+ * anogan_search_options_set_mode:
+ * @options: options to change
+ * @mode: the search mode
+ * @iterations: Adam steps, or -1 for the mode's default (500 to optimise,
+ *   %ANOGAN_HYBRID_ITERATIONS in hybrid mode); ignored by the encoder mode
+ *
+ * Sets where z starts and how many steps follow, as @mode does it.  The
+ * optimising mode keeps @options' start (z_init and candidates); the
+ * encoder modes start from E(x) and use no candidates.
+ */
+void
+anogan_search_options_set_mode (AnoganSearchOptions *options,
+    AnoganMode mode, int iterations)
+{
+  g_return_if_fail (options != NULL);
+
+  switch (mode) {
+    case ANOGAN_MODE_OPTIMISE:
+      if (options->z_init == ANOGAN_Z_ENCODER)
+        options->z_init = ANOGAN_Z_ZERO;
+      options->iterations = iterations < 0 ? 500 : iterations;
+      break;
+    case ANOGAN_MODE_ENCODER:
+      options->z_init = ANOGAN_Z_ENCODER;
+      options->candidates = 0;
+      options->iterations = 0;
+      break;
+    case ANOGAN_MODE_HYBRID:
+      options->z_init = ANOGAN_Z_ENCODER;
+      options->candidates = 0;
+      options->iterations = iterations < 0 ? ANOGAN_HYBRID_ITERATIONS
+          : iterations;
+      break;
+  }
+}
+
+static const char *const mode_names[] = { "optimise", "encoder", "hybrid" };
+
+/**
+ * anogan_mode_name:
+ * @mode: a mode
+ *
+ * Returns: (transfer none): "optimise", "encoder" or "hybrid", as the
+ *   tools, the element and the model card spell it
+ */
+const char *
+anogan_mode_name (AnoganMode mode)
+{
+  g_return_val_if_fail (mode >= ANOGAN_MODE_OPTIMISE
+      && mode <= ANOGAN_MODE_HYBRID, NULL);
+  return mode_names[mode];
+}
+
+/**
+ * anogan_mode_from_name:
+ * @name: "optimise", "encoder" or "hybrid"
+ * @mode: (out): the mode
+ *
+ * Returns: %FALSE, leaving @mode alone, if @name is none of them
+ */
+gboolean
+anogan_mode_from_name (const char *name, AnoganMode *mode)
+{
+  for (guint i = 0; name && i < G_N_ELEMENTS (mode_names); i++) {
+    if (strcmp (name, mode_names[i]) == 0) {
+      *mode = (AnoganMode) i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
 static gboolean
 check_options (const AnoganSearchOptions *o, GError **error)
 {
@@ -126,10 +207,13 @@ check_options (const AnoganSearchOptions *o, GError **error)
     problem = "lambda must be at most 1 (or negative for the model's)";
   else if (o->loss != ANOGAN_LOSS_L1 && o->loss != ANOGAN_LOSS_L2)
     problem = "unknown residual loss";
-  else if (o->z_init < ANOGAN_Z_ZERO || o->z_init > ANOGAN_Z_UNIFORM)
+  else if (o->z_init < ANOGAN_Z_ZERO || o->z_init > ANOGAN_Z_ENCODER)
     problem = "unknown z initialisation";
   else if (o->candidates < 0 || o->candidates > 65536)
     problem = "candidates must be between 0 and 65536";
+  else if (o->candidates > 0 && o->z_init == ANOGAN_Z_ENCODER)
+    problem = "a search starts from candidates or from the encoder, "
+        "not both";
   else if (o->patience < 0)
     problem = "patience must not be negative";
   else if (!(o->tolerance >= 0.0f) || !isfinite (o->tolerance))
@@ -268,10 +352,16 @@ worker_init (Worker *w, AnoganSearch *s, int batch)
   const AnoganModel *m = s->model;
   const AnoganNet *g = &m->generator, *d = &m->discriminator;
   gsize nz = m->nz, pix = s->n_pixels, feat = s->n_features, n = batch;
-  /* G and D take turns, so their transient buffers are one. */
+  const AnoganNet *e = &m->encoder;
+  const gboolean encoder = s->options.z_init == ANOGAN_Z_ENCODER;
+  /* G, D and E take turns, so their transient buffers are one. */
   gsize transient = MAX (
       anogan_net_workspace_transient_floats (g, g->n_layers, batch),
       anogan_net_workspace_transient_floats (d, s->d_layers, batch));
+
+  if (encoder)
+    transient = MAX (transient,
+        anogan_net_workspace_transient_floats (e, e->n_layers, batch));
   gsize floats = 4 * nz * n + 2 * pix * n + 2 * feat * n + transient;
   float *p;
 
@@ -288,6 +378,9 @@ worker_init (Worker *w, AnoganSearch *s, int batch)
       ANOGAN_NET_INFERENCE, p);
   w->d_ws = anogan_net_workspace_new_lent (d, s->d_layers, batch,
       ANOGAN_NET_INFERENCE, p);
+  if (encoder)
+    w->e_ws = anogan_net_workspace_new_lent (e, e->n_layers, batch,
+        ANOGAN_NET_INFERENCE, p);
   w->residual = g_new0 (double, n);
   w->discrimination = g_new0 (double, n);
   w->best_loss = g_new0 (double, n);
@@ -297,7 +390,8 @@ worker_init (Worker *w, AnoganSearch *s, int batch)
   w->bytes = floats * sizeof (float) + n * (3 * sizeof (double)
       + 2 * sizeof (int) + sizeof (gboolean))
       + anogan_net_workspace_bytes (w->g_ws)
-      + anogan_net_workspace_bytes (w->d_ws);
+      + anogan_net_workspace_bytes (w->d_ws)
+      + (w->e_ws ? anogan_net_workspace_bytes (w->e_ws) : 0);
 }
 
 static void
@@ -305,6 +399,8 @@ worker_clear (Worker *w)
 {
   anogan_net_workspace_free (w->g_ws);
   anogan_net_workspace_free (w->d_ws);
+  if (w->e_ws)
+    anogan_net_workspace_free (w->e_ws);
   g_free (w->block);
   g_free (w->residual);
   g_free (w->discrimination);
@@ -457,10 +553,16 @@ prepare_batch (AnoganSearch *s, Worker *w, int first, int n)
       s->channels, s->plane);
   f_x = anogan_net_forward (&m->discriminator, w->d_ws, n, w->x);
   memcpy (w->f_x, f_x, (gsize) s->n_features * n * sizeof (float));
+  /* E's output, [nz][n] (or [nz][n][1][1]), is z's own layout. */
+  if (w->e_ws && !s->z_start)
+    memcpy (w->z, anogan_net_forward (&m->encoder, w->e_ws, n, w->x),
+        (gsize) nz * n * sizeof (float));
 
   for (int b = 0; b < n; b++) {
     if (s->z_start)
       cblas_scopy (nz, s->z_start + (gsize) (first + b) * nz, 1, w->z + b, n);
+    else if (w->e_ws)
+      ;                         /* E(x) is in place */
     else if (s->n_candidates > 0)
       cblas_scopy (nz, best_candidate (s, w, n, b), 1, w->z + b, n);
     else
@@ -507,17 +609,38 @@ write_outputs (AnoganSearch *s, Worker *w, int first, int n, const float *gz)
   }
 }
 
+/* Records the loss of every patch of the batch after @from steps, and
+ * after every step up to @to when the search stopped before them. */
+static void
+write_trace (AnoganSearch *s, Worker *w, int first, int n, int from, int to)
+{
+  const int length = s->options.iterations + 1;
+
+  if (!s->out->trace)
+    return;
+  for (int b = 0; b < n; b++) {
+    float *trace = s->out->trace + (gsize) (first + b) * length;
+    float loss = (float) loss_of (s, w, b);
+
+    for (int t = from; t <= to; t++)
+      trace[t] = loss;
+  }
+}
+
 static void
 search_batch (AnoganSearch *s, Worker *w, int index)
 {
   const int first = index * s->options.batch;
   const int n = MIN (s->options.batch, s->n_patches - first);
+  const int iterations = s->options.iterations;
   const gboolean early_stop = s->options.patience > 0;
   const float *gz;
+  int t;
 
   prepare_batch (s, w, first, n);
-  for (int t = 1; t <= s->options.iterations; t++) {
+  for (t = 1; t <= iterations; t++) {
     evaluate (s, w, n, TRUE);
+    write_trace (s, w, first, n, t - 1, t - 1);
     if (early_stop && update_patience (s, w, n) == 0)
       break;
     adam_step (s, w, n, t);
@@ -526,6 +649,7 @@ search_batch (AnoganSearch *s, Worker *w, int index)
   }
   /* The score is the loss at the final z. */
   gz = evaluate (s, w, n, FALSE);
+  write_trace (s, w, first, n, MIN (t, iterations), iterations);
   write_outputs (s, w, first, n, gz);
 }
 
@@ -575,6 +699,11 @@ anogan_search_new (const AnoganModel *model,
   }
   if (!check_options (options, error))
     return NULL;
+  if (options->z_init == ANOGAN_Z_ENCODER && !anogan_model_has_encoder (model)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "%s has no encoder to start the search from", model->name);
+    return NULL;
+  }
 
   s = g_new0 (AnoganSearch, 1);
   s->model = model;

@@ -27,6 +27,8 @@ typedef enum {
  * @ANOGAN_Z_ZERO: z starts at the origin
  * @ANOGAN_Z_NORMAL: z starts at a standard normal sample
  * @ANOGAN_Z_UNIFORM: z starts at a sample of U(-1, 1)
+ * @ANOGAN_Z_ENCODER: z starts at E(x), the model's encoder's guess
+ *   (f-AnoGAN); with no iterations the score is f-AnoGAN's one-pass score
  *
  * Where the search starts.  Random starts depend on the seed and the
  * patch's index only, never on batching or threads.
@@ -35,7 +37,32 @@ typedef enum {
   ANOGAN_Z_ZERO,
   ANOGAN_Z_NORMAL,
   ANOGAN_Z_UNIFORM,
+  ANOGAN_Z_ENCODER,
 } AnoganZInit;
+
+/**
+ * AnoganMode:
+ * @ANOGAN_MODE_OPTIMISE: AnoGAN: Adam steps on z from a fixed start (the
+ *   origin, a random draw or the best of the candidates)
+ * @ANOGAN_MODE_ENCODER: f-AnoGAN: z = E(x) in one forward pass, no steps
+ * @ANOGAN_MODE_HYBRID: z from the encoder, then a few Adam steps
+ *
+ * How a patch's z is found: the three ways trade time for how close G(z)
+ * comes to the patch.  The encoder modes need a model with an encoder.
+ */
+typedef enum {
+  ANOGAN_MODE_OPTIMISE,
+  ANOGAN_MODE_ENCODER,
+  ANOGAN_MODE_HYBRID,
+} AnoganMode;
+
+/**
+ * ANOGAN_HYBRID_ITERATIONS:
+ *
+ * Adam steps after the encoder's start in %ANOGAN_MODE_HYBRID unless told
+ * otherwise.
+ */
+#define ANOGAN_HYBRID_ITERATIONS 10
 
 /**
  * AnoganSearchOptions:
@@ -48,7 +75,7 @@ typedef enum {
  * @candidates: when positive, each patch starts from the best of this
  *   many fixed points of the latent space (the origin and draws from z's
  *   prior, the same for every patch), judged by the search's own loss;
- *   0 starts as @z_init says
+ *   0 starts as @z_init says.  Not with %ANOGAN_Z_ENCODER.
  * @patience: stop a patch early after this many steps without an
  *   improvement of its loss by more than @tolerance (relative); 0 never
  * @tolerance: relative improvement that counts for @patience
@@ -93,6 +120,10 @@ typedef struct {
  * @z: nz floats per patch for z*, or %NULL
  * @generated: C·H·W floats per patch for G(z*) (NCHW), or %NULL
  * @residual_map: C·H·W floats per patch for |x - G(z*)|, or %NULL
+ * @trace: iterations + 1 floats per patch for the loss at the start and
+ *   after every step, or %NULL: element t is the score a search of t
+ *   steps would give, so one long search measures every shorter one (after
+ *   an early stop the loss stays where it stopped)
  *
  * Where anogan_search_run() writes what it finds.
  */
@@ -101,11 +132,16 @@ typedef struct {
   float *z;
   float *generated;
   float *residual_map;
+  float *trace;
 } AnoganSearchOutputs;
 
 typedef struct _AnoganSearch AnoganSearch;
 
 void anogan_search_options_init (AnoganSearchOptions *options);
+void anogan_search_options_set_mode (AnoganSearchOptions *options,
+    AnoganMode mode, int iterations);
+const char *anogan_mode_name (AnoganMode mode);
+gboolean anogan_mode_from_name (const char *name, AnoganMode *mode);
 AnoganSearch *anogan_search_new (const AnoganModel *model,
     const AnoganSearchOptions *options, GError **error);
 void anogan_search_free (AnoganSearch *search);

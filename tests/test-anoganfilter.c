@@ -293,7 +293,7 @@ reference_scores (AnoganModel * m, const guint8 * pixels, gint width,
   const gint n = (gint) (xs->len * ys->len);
   g_autofree gfloat *patches = g_new (gfloat, (gsize) n * TILE * TILE);
   g_autofree AnoganPatchResult *results = g_new0 (AnoganPatchResult, n);
-  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  AnoganSearchOutputs out = { .results = results };
   g_autoptr (AnoganSearch) search = NULL;
   g_autoptr (GError) error = NULL;
   AnoganSearchOptions options;

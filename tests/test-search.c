@@ -58,7 +58,7 @@ fixture_init (Fixture *f)
   AnoganSearchOptions o;
   AnoganSearch *s;
   AnoganPatchResult results[N_PATCHES];
-  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  AnoganSearchOutputs out = { .results = results };
 
   f->model = anogan_model_new_from_arch ("dcgan32", &error);
   g_assert_no_error (error);
@@ -173,7 +173,7 @@ test_score_is_loss_at_z (void)
 {
   Fixture f;
   AnoganPatchResult results[N_PATCHES];
-  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  AnoganSearchOutputs out = { .results = results };
   AnoganSearch *s;
 
   fixture_init (&f);
@@ -206,7 +206,7 @@ test_first_step_follows_gradient (void)
   const float h = 1e-2f;
   Fixture f;
   AnoganPatchResult results[N_PATCHES];
-  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  AnoganSearchOutputs out = { .results = results };
   AnoganSearch *zero, *one;
   float *z, *moved, *fd, steepest = 0.0f;
   int checked = 0;
@@ -267,7 +267,7 @@ test_loss_decreases (void)
 {
   Fixture f;
   AnoganPatchResult before[N_PATCHES], after[N_PATCHES];
-  AnoganSearchOutputs out = { before, NULL, NULL, NULL };
+  AnoganSearchOutputs out = { .results = before };
   AnoganSearch *s0, *s50;
 
   fixture_init (&f);
@@ -301,7 +301,7 @@ test_threads_do_not_change_results (void)
   fixture_init (&f);
   for (int t = 0; t < 3; t++) {
     AnoganSearch *s = new_search (&f, 10, threads[t], 2);
-    AnoganSearchOutputs out = { results[t], NULL, NULL, NULL };
+    AnoganSearchOutputs out = { .results = results[t] };
 
     z[t] = out.z = g_new (float, (gsize) f.nz * N_PATCHES);
     run (s, &f, NULL, &out);
@@ -324,7 +324,7 @@ test_outputs (void)
 {
   Fixture f;
   AnoganPatchResult results[N_PATCHES];
-  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  AnoganSearchOutputs out = { .results = results };
   AnoganSearch *s;
 
   fixture_init (&f);
@@ -360,7 +360,7 @@ test_l2_residual (void)
 {
   Fixture f;
   AnoganPatchResult results[N_PATCHES];
-  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  AnoganSearchOutputs out = { .results = results };
   AnoganSearchOptions o;
   GError *error = NULL;
   AnoganSearch *s;
@@ -395,7 +395,7 @@ test_early_stop (void)
 {
   Fixture f;
   AnoganPatchResult results[N_PATCHES];
-  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  AnoganSearchOutputs out = { .results = results };
   AnoganSearchOptions o;
   GError *error = NULL;
   AnoganSearch *s;
@@ -423,7 +423,7 @@ test_random_starts (void)
   Fixture f;
   AnoganSearchOptions o;
   AnoganPatchResult results[N_PATCHES];
-  AnoganSearchOutputs out = { results, NULL, NULL, NULL };
+  AnoganSearchOutputs out = { .results = results };
   GError *error = NULL;
   float *z[3];
   const guint64 seeds[3] = { 5, 5, 6 };
@@ -484,7 +484,7 @@ test_candidates (void)
 {
   Fixture f;
   AnoganPatchResult chosen[N_PATCHES], again[N_PATCHES], origin[N_PATCHES];
-  AnoganSearchOutputs out = { chosen, NULL, NULL, NULL };
+  AnoganSearchOutputs out = { .results = chosen };
   AnoganSearch *s;
   float *z, *z_again, *drawn;
   gsize n;
@@ -499,13 +499,13 @@ test_candidates (void)
 
   s = new_candidate_search (&f, 2, 8);
   z_again = g_new (float, n);
-  run (s, &f, NULL, &(AnoganSearchOutputs) { again, z_again, NULL, NULL });
+  run (s, &f, NULL, &(AnoganSearchOutputs) { .results = again, .z = z_again });
   g_assert_cmpmem (z, n * sizeof (float), z_again, n * sizeof (float));
   g_assert_cmpmem (chosen, sizeof chosen, again, sizeof again);
   anogan_search_free (s);
 
   s = new_search (&f, 0, 1, 8);
-  run (s, &f, NULL, &(AnoganSearchOutputs) { origin, NULL, NULL, NULL });
+  run (s, &f, NULL, &(AnoganSearchOutputs) { .results = origin });
   anogan_search_free (s);
   for (int p = 0; p < N_PATCHES; p++) {
     double residual, discrimination;
@@ -520,7 +520,7 @@ test_candidates (void)
    * can differ in the last bits with the batch, hence the tolerance. */
   memcpy (f.patches, drawn, f.pixels * N_PATCHES * sizeof (float));
   s = new_candidate_search (&f, 2, 8);
-  run (s, &f, NULL, &(AnoganSearchOutputs) { again, z_again, NULL, NULL });
+  run (s, &f, NULL, &(AnoganSearchOutputs) { .results = again, .z = z_again });
   anogan_search_free (s);
   for (int p = 0; p < N_PATCHES; p++)
     g_assert_cmpfloat (again[p].score, <, 1e-3f);
@@ -560,7 +560,7 @@ test_bad_options (void)
 #undef EXPECT_REFUSED
   {
     AnoganSearch *s = new_search (&f, 1, 1, 1);
-    AnoganSearchOutputs out = { NULL, NULL, NULL, NULL };
+    AnoganSearchOutputs out = { 0 };
 
     g_assert_true (anogan_search_run (s, 0, NULL, NULL, &out, &error));
     g_assert_false (anogan_search_run (s, 3, NULL, NULL, &out, &error));

@@ -36,7 +36,7 @@ anogan_tool_score_args_init (AnoganToolScoreArgs *args)
 
   anogan_search_options_init (&options);
   memset (args, 0, sizeof *args);
-  args->iterations = options.iterations;
+  args->iterations = ANOGAN_TOOL_ITERATIONS_OF_MODE;
   args->learning_rate = options.learning_rate;
   args->lambda = options.lambda;
   args->seed = (gint64) options.seed;
@@ -54,6 +54,7 @@ anogan_tool_score_args_init (AnoganToolScoreArgs *args)
 void
 anogan_tool_score_args_clear (AnoganToolScoreArgs *args)
 {
+  g_clear_pointer (&args->mode, g_free);
   g_clear_pointer (&args->loss, g_free);
   g_clear_pointer (&args->z_init, g_free);
 }
@@ -65,7 +66,7 @@ anogan_tool_score_args_clear (AnoganToolScoreArgs *args)
  * @seed_help: (nullable): the help of --seed, when the tool seeds more
  *   than the random starts; a static string
  *
- * Adds --iterations, --lr, --lambda, --loss, --z-init, --candidates,
+ * Adds --mode, --iterations, --lr, --lambda, --loss, --z-init, --candidates,
  * --seed, --threads,
  * --batch and --stride to the main group of @context, after the entries
  * already there.
@@ -75,8 +76,13 @@ anogan_tool_score_args_add_entries (AnoganToolScoreArgs *args,
     GOptionContext *context, const char *seed_help)
 {
   const GOptionEntry entries[] = {
+    { "mode", 0, 0, G_OPTION_ARG_STRING, &args->mode,
+      "How z is found: optimise (AnoGAN), encoder (f-AnoGAN, one pass) "
+      "or hybrid (the encoder, then --iterations steps); the encoder "
+      "modes need a model with an encoder (default: optimise)",
+      "optimise|encoder|hybrid" },
     { "iterations", 'n', 0, G_OPTION_ARG_INT, &args->iterations,
-      "Adam steps on z per tile (default: 500)", "N" },
+      "Adam steps on z per tile (default: 500; 10 in hybrid mode)", "N" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &args->learning_rate,
       "Adam's learning rate (default: 0.01)", "F" },
     { "lambda", 0, 0, G_OPTION_ARG_DOUBLE, &args->lambda,
@@ -166,6 +172,20 @@ anogan_tool_score_args_to_options (const AnoganToolScoreArgs *args,
     return anogan_tool_bad_argument (error,
         "--loss must be l1 or l2, not \"%s\"", args->loss);
 
+  AnoganMode mode = ANOGAN_MODE_OPTIMISE;
+
+  if (args->mode && !anogan_mode_from_name (args->mode, &mode))
+    return anogan_tool_bad_argument (error,
+        "--mode must be optimise, encoder or hybrid, not \"%s\"",
+        args->mode);
+  if (mode == ANOGAN_MODE_ENCODER && args->iterations > 0)
+    return anogan_tool_bad_argument (error, "--mode encoder takes no "
+        "search steps: --mode hybrid runs --iterations after the encoder");
+  if (mode != ANOGAN_MODE_OPTIMISE && (args->z_init || args->candidates))
+    return anogan_tool_bad_argument (error, "--mode %s starts from the "
+        "encoder: --z-init and --candidates are for --mode optimise",
+        args->mode);
+
   if (!args->z_init || g_str_equal (args->z_init, "zero"))
     options->z_init = ANOGAN_Z_ZERO;
   else if (g_str_equal (args->z_init, "normal"))
@@ -176,7 +196,7 @@ anogan_tool_score_args_to_options (const AnoganToolScoreArgs *args,
     return anogan_tool_bad_argument (error,
         "--z-init must be zero, normal or uniform, not \"%s\"", args->z_init);
 
-  if (args->iterations < 0)
+  if (args->iterations < 0 && args->iterations != ANOGAN_TOOL_ITERATIONS_OF_MODE)
     return anogan_tool_bad_argument (error,
         "--iterations must not be negative");
   if (!(args->learning_rate > 0.0) || !isfinite (args->learning_rate))
@@ -198,11 +218,13 @@ anogan_tool_score_args_to_options (const AnoganToolScoreArgs *args,
   if (args->stride < 1 && args->stride != ANOGAN_TOOL_STRIDE_OF_TILE)
     return anogan_tool_bad_argument (error, "--stride must be at least 1");
 
-  options->iterations = args->iterations;
   options->learning_rate = args->learning_rate;
   options->lambda = args->lambda;
   options->seed = args->seed;
   options->candidates = args->candidates;
+  anogan_search_options_set_mode (options, mode,
+      args->iterations == ANOGAN_TOOL_ITERATIONS_OF_MODE ? -1
+      : args->iterations);
   options->threads = args->threads;
   options->batch = args->batch;
   return TRUE;
@@ -291,8 +313,8 @@ run_chunk (AnoganToolScorer *scorer, AnoganToolPicture *const *pictures,
 {
   const int channels = scorer->model->input.dims[0];
   const gsize patch = anogan_shape_numel (&scorer->model->input);
-  AnoganSearchOutputs out = { results, NULL, NULL, residual_maps ? maps :
-    NULL };
+  AnoganSearchOutputs out = { .results = results,
+    .residual_map = residual_maps ? maps : NULL };
   gsize offset = 0;
 
   for (int p = first; p < last; p++) {

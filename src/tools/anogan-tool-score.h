@@ -22,8 +22,17 @@ G_BEGIN_DECLS
 #define ANOGAN_TOOL_STRIDE_OF_TILE G_MININT
 
 /**
+ * ANOGAN_TOOL_ITERATIONS_OF_MODE:
+ *
+ * The iterations of #AnoganToolScoreArgs when --iterations is not given:
+ * as many as the mode takes by default.
+ */
+#define ANOGAN_TOOL_ITERATIONS_OF_MODE G_MININT
+
+/**
  * AnoganToolScoreArgs:
- * @iterations: --iterations
+ * @mode: --mode, or %NULL
+ * @iterations: --iterations, or %ANOGAN_TOOL_ITERATIONS_OF_MODE
  * @learning_rate: --lr
  * @lambda: --lambda; negative for the model's
  * @loss: --loss, or %NULL
@@ -38,6 +47,7 @@ G_BEGIN_DECLS
  * every tool that scores pictures.
  */
 typedef struct {
+  char *mode;
   int iterations;
   double learning_rate;
   double lambda;
