@@ -117,6 +117,7 @@ anogan_search_options_init (AnoganSearchOptions *options)
   options->candidates = 0;
   options->patience = 0;
   options->tolerance = 1e-3f;
+  options->refine_above = -1.0f;
   options->threads = 0;
   options->batch = 8;
 }
@@ -218,6 +219,8 @@ check_options (const AnoganSearchOptions *o, GError **error)
     problem = "patience must not be negative";
   else if (!(o->tolerance >= 0.0f) || !isfinite (o->tolerance))
     problem = "tolerance must be a non-negative number";
+  else if (isnan (o->refine_above))
+    problem = "refine_above must be a number";
   else if (o->threads < 0 || o->threads > 1024)
     problem = "threads must be between 0 and 1024";
   else if (o->batch < 1 || o->batch > 4096)

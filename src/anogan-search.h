@@ -79,6 +79,11 @@ typedef enum {
  * @patience: stop a patch early after this many steps without an
  *   improvement of its loss by more than @tolerance (relative); 0 never
  * @tolerance: relative improvement that counts for @patience
+ * @refine_above: only patches whose loss at the start exceeds this take
+ *   steps; the others keep their start, and their score is the loss
+ *   there (an upper bound of what steps would give).  A screen for the
+ *   hybrid mode: on a normal scene most tiles are clearly normal from the
+ *   encoder's start alone.  Negative (the default): every patch steps.
  * @threads: worker threads; 0 for one per core
  * @batch: patches per forward and backward pass
  *
@@ -94,6 +99,7 @@ typedef struct {
   int candidates;
   int patience;
   float tolerance;
+  float refine_above;
   int threads;
   int batch;
 } AnoganSearchOptions;
