@@ -57,7 +57,8 @@ typedef struct {
   double *residual, *discrimination;    /* [B] */
   double *best_loss;            /* [B] */
   int *stalled, *iterations;    /* [B] */
-  gboolean *active;             /* [B] */
+  int *slot;                    /* [B]: each position's patch in the batch */
+  gboolean *keep;               /* [B] */
   gsize bytes;
 } Worker;
 
@@ -389,9 +390,10 @@ worker_init (Worker *w, AnoganSearch *s, int batch)
   w->best_loss = g_new0 (double, n);
   w->stalled = g_new0 (int, n);
   w->iterations = g_new0 (int, n);
-  w->active = g_new0 (gboolean, n);
+  w->slot = g_new0 (int, n);
+  w->keep = g_new0 (gboolean, n);
   w->bytes = floats * sizeof (float) + n * (3 * sizeof (double)
-      + 2 * sizeof (int) + sizeof (gboolean))
+      + 3 * sizeof (int) + sizeof (gboolean))
       + anogan_net_workspace_bytes (w->g_ws)
       + anogan_net_workspace_bytes (w->d_ws)
       + (w->e_ws ? anogan_net_workspace_bytes (w->e_ws) : 0);
@@ -410,7 +412,8 @@ worker_clear (Worker *w)
   g_free (w->best_loss);
   g_free (w->stalled);
   g_free (w->iterations);
-  g_free (w->active);
+  g_free (w->slot);
+  g_free (w->keep);
 }
 
 /* d/dt |t| is sign(t), with 0 at 0 as PyTorch has it. */
@@ -501,7 +504,7 @@ loss_of (AnoganSearch *s, Worker *w, int b)
   return (1.0 - s->lambda) * w->residual[b] + s->lambda * w->discrimination[b];
 }
 
-/* One Adam step, as torch.optim.Adam takes it, on the active patches. */
+/* One Adam step, as torch.optim.Adam takes it, on the live patches. */
 static void
 adam_step (AnoganSearch *s, Worker *w, int n, int t)
 {
@@ -509,20 +512,14 @@ adam_step (AnoganSearch *s, Worker *w, int n, int t)
   const AnoganAdamStep adam = anogan_adam_step_new (
       s->options.learning_rate, ADAM_BETA1, ADAM_BETA2, ADAM_EPS, t);
 
-  for (int i = 0; i < nz; i++) {
-    for (int b = 0; b < n; b++) {
-      gsize k = (gsize) i * n + b;
-
-      if (w->active[b])
-        anogan_adam_update (&adam, &w->z[k], &w->adam_m[k], &w->adam_v[k],
-            w->dz[k]);
-    }
-  }
+  for (gsize k = 0; k < (gsize) nz * n; k++)
+    anogan_adam_update (&adam, &w->z[k], &w->adam_m[k], &w->adam_v[k],
+        w->dz[k]);
 }
 
 /* Early stop: a patch whose loss has not improved by the relative
- * tolerance for `patience` steps keeps its z from then on.  Returns how
- * many patches are still moving. */
+ * tolerance for `patience` steps is retired (w->keep cleared) and keeps
+ * its z.  Returns how many patches go on. */
 static int
 update_patience (AnoganSearch *s, Worker *w, int n)
 {
@@ -531,16 +528,28 @@ update_patience (AnoganSearch *s, Worker *w, int n)
   for (int b = 0; b < n; b++) {
     double loss = loss_of (s, w, b);
 
-    if (!w->active[b])
-      continue;
     if (loss < w->best_loss[b] * (1.0 - s->options.tolerance)) {
       w->best_loss[b] = loss;
       w->stalled[b] = 0;
     } else if (++w->stalled[b] >= s->options.patience) {
-      w->active[b] = FALSE;
+      w->keep[b] = FALSE;
       continue;
     }
     moving++;
+  }
+  return moving;
+}
+
+/* The hybrid screen: patches whose loss at the start is at most
+ * refine_above are retired before their first step. */
+static int
+screen (AnoganSearch *s, Worker *w, int n)
+{
+  int moving = 0;
+
+  for (int b = 0; b < n; b++) {
+    w->keep[b] = loss_of (s, w, b) > s->options.refine_above;
+    moving += w->keep[b];
   }
   return moving;
 }
@@ -571,7 +580,8 @@ prepare_batch (AnoganSearch *s, Worker *w, int first, int n)
     else
       draw_start (s->options.z_init, s->options.seed, first + b, w->z + b, nz,
           n);
-    w->active[b] = TRUE;
+    w->slot[b] = b;
+    w->keep[b] = TRUE;
     w->best_loss[b] = INFINITY;
     w->stalled[b] = 0;
     w->iterations[b] = 0;
@@ -580,49 +590,18 @@ prepare_batch (AnoganSearch *s, Worker *w, int first, int n)
   memset (w->adam_v, 0, (gsize) nz * n * sizeof (float));
 }
 
+/* Records the loss of the patches at positions [@from_b, @to_b) as the
+ * loss after steps @from to @to (more than one when a patch stops early). */
 static void
-write_outputs (AnoganSearch *s, Worker *w, int first, int n, const float *gz)
-{
-  const AnoganModel *m = s->model;
-  AnoganSearchOutputs *out = s->out;
-  const int channels = s->channels;
-  const gsize plane = s->plane;
-
-  for (int b = 0; b < n; b++) {
-    AnoganPatchResult *r = &out->results[first + b];
-
-    r->residual = (float) w->residual[b];
-    r->discrimination = (float) w->discrimination[b];
-    r->score = (float) loss_of (s, w, b);
-    r->iterations = w->iterations[b];
-    if (out->z)
-      cblas_scopy (m->nz, w->z + b, n, out->z + (gsize) (first + b) * m->nz,
-          1);
-  }
-  if (out->generated)
-    anogan_cnhw_to_nchw (gz, out->generated + (gsize) first * s->n_pixels, n,
-        channels, plane);
-  if (out->residual_map) {
-    float *map = out->residual_map + (gsize) first * s->n_pixels;
-
-    anogan_cnhw_to_nchw (gz, map, n, channels, plane);
-    anogan_cnhw_to_nchw (w->x, w->grad_gz, n, channels, plane);
-    for (gsize i = 0; i < (gsize) n * s->n_pixels; i++)
-      map[i] = fabsf (map[i] - w->grad_gz[i]);
-  }
-}
-
-/* Records the loss of every patch of the batch after @from steps, and
- * after every step up to @to when the search stopped before them. */
-static void
-write_trace (AnoganSearch *s, Worker *w, int first, int n, int from, int to)
+write_trace (AnoganSearch *s, Worker *w, int first, int from_b, int to_b,
+    int from, int to)
 {
   const int length = s->options.iterations + 1;
 
   if (!s->out->trace)
     return;
-  for (int b = 0; b < n; b++) {
-    float *trace = s->out->trace + (gsize) (first + b) * length;
+  for (int b = from_b; b < to_b; b++) {
+    float *trace = s->out->trace + (gsize) (first + w->slot[b]) * length;
     float loss = (float) loss_of (s, w, b);
 
     for (int t = from; t <= to; t++)
@@ -630,6 +609,106 @@ write_trace (AnoganSearch *s, Worker *w, int first, int n, int from, int to)
   }
 }
 
+/* Copies position @b of a channel-major batch [C][n][plane] out to an
+ * NCHW patch. */
+static void
+gather_patch (const float *batch, float *patch, int n, int b, int channels,
+    gsize plane)
+{
+  for (int c = 0; c < channels; c++)
+    memcpy (patch + c * plane, batch + ((gsize) c * n + b) * plane,
+        plane * sizeof (float));
+}
+
+/* Writes what the search found for the patch at position @b of @n live
+ * ones, from the last evaluation: its loss parts, z and G(z) (@gz). */
+static void
+write_outputs (AnoganSearch *s, Worker *w, int first, int n, int b,
+    const float *gz)
+{
+  const AnoganModel *m = s->model;
+  AnoganSearchOutputs *out = s->out;
+  const gsize patch = (gsize) (first + w->slot[b]);
+  AnoganPatchResult *r = &out->results[patch];
+
+  r->residual = (float) w->residual[b];
+  r->discrimination = (float) w->discrimination[b];
+  r->score = (float) loss_of (s, w, b);
+  r->iterations = w->iterations[b];
+  if (out->z)
+    cblas_scopy (m->nz, w->z + b, n, out->z + patch * m->nz, 1);
+  if (out->generated)
+    gather_patch (gz, out->generated + patch * s->n_pixels, n, b,
+        s->channels, s->plane);
+  if (out->residual_map) {
+    float *map = out->residual_map + patch * s->n_pixels;
+    float *x = w->grad_gz;      /* free until the next gradient */
+
+    gather_patch (gz, map, n, b, s->channels, s->plane);
+    gather_patch (w->x, x, n, b, s->channels, s->plane);
+    for (gsize i = 0; i < (gsize) s->n_pixels; i++)
+      map[i] = fabsf (map[i] - x[i]);
+  }
+}
+
+/* Keeps the columns of a channel-major batch [rows][n][run] whose w->keep
+ * is set, packed into [rows][kept][run].  Every destination lies at or
+ * before its source, so one forward pass works in place. */
+static void
+pack_columns (const Worker *w, float *a, int rows, int n, int kept, gsize run)
+{
+  for (int r = 0; r < rows; r++) {
+    int j = 0;
+
+    for (int b = 0; b < n; b++)
+      if (w->keep[b])
+        memmove (a + ((gsize) r * kept + j++) * run,
+            a + ((gsize) r * n + b) * run, run * sizeof (float));
+  }
+}
+
+/* Retires the patches whose w->keep is clear after the evaluation at step
+ * @t: their results are final, so they are written out, and the live
+ * ones are packed to the front, so that later passes cost nothing for
+ * the retired.  Returns how many live on. */
+static int
+retire (AnoganSearch *s, Worker *w, int first, int n, int t, const float *gz)
+{
+  const int nz = s->model->nz;
+  int kept = 0;
+
+  for (int b = 0; b < n; b++) {
+    if (w->keep[b]) {
+      kept++;
+      continue;
+    }
+    write_outputs (s, w, first, n, b, gz);
+    write_trace (s, w, first, b, b + 1, t, s->options.iterations);
+  }
+  if (kept == n)
+    return n;
+
+  pack_columns (w, w->z, nz, n, kept, 1);
+  pack_columns (w, w->dz, nz, n, kept, 1);
+  pack_columns (w, w->adam_m, nz, n, kept, 1);
+  pack_columns (w, w->adam_v, nz, n, kept, 1);
+  pack_columns (w, w->x, s->channels, n, kept, s->plane);
+  pack_columns (w, w->f_x, s->f_channels, n, kept, s->f_plane);
+  for (int b = 0, j = 0; b < n; b++) {
+    if (!w->keep[b])
+      continue;
+    w->slot[j] = w->slot[b];
+    w->best_loss[j] = w->best_loss[b];
+    w->stalled[j] = w->stalled[b];
+    w->iterations[j] = w->iterations[b];
+    w->keep[j++] = TRUE;
+  }
+  return kept;
+}
+
+/* Searches one batch.  Patches leave the batch when they are done (early
+ * stop, or screened out by refine_above), so that the passes shrink with
+ * it: positions 0..live-1 of every buffer hold the patches still moving. */
 static void
 search_batch (AnoganSearch *s, Worker *w, int index)
 {
@@ -638,22 +717,35 @@ search_batch (AnoganSearch *s, Worker *w, int index)
   const int iterations = s->options.iterations;
   const gboolean early_stop = s->options.patience > 0;
   const float *gz;
-  int t;
+  int live = n, t = 1;
 
   prepare_batch (s, w, first, n);
-  for (t = 1; t <= iterations; t++) {
-    evaluate (s, w, n, TRUE);
-    write_trace (s, w, first, n, t - 1, t - 1);
-    if (early_stop && update_patience (s, w, n) == 0)
-      break;
-    adam_step (s, w, n, t);
-    for (int b = 0; b < n; b++)
-      w->iterations[b] += w->active[b];
+  if (iterations > 0 && s->options.refine_above >= 0.0f) {
+    /* A forward pass decides; only the survivors pay for gradients. */
+    gz = evaluate (s, w, live, FALSE);
+    screen (s, w, live);
+    live = retire (s, w, first, live, 0, gz);
   }
+  for (; t <= iterations && live > 0; t++) {
+    gz = evaluate (s, w, live, TRUE);
+    write_trace (s, w, first, 0, live, t - 1, t - 1);
+    if (early_stop) {
+      update_patience (s, w, live);
+      live = retire (s, w, first, live, t - 1, gz);
+      if (live == 0)
+        return;
+    }
+    adam_step (s, w, live, t);
+    for (int b = 0; b < live; b++)
+      w->iterations[b]++;
+  }
+  if (live == 0)
+    return;
   /* The score is the loss at the final z. */
-  gz = evaluate (s, w, n, FALSE);
-  write_trace (s, w, first, n, MIN (t, iterations), iterations);
-  write_outputs (s, w, first, n, gz);
+  gz = evaluate (s, w, live, FALSE);
+  write_trace (s, w, first, 0, live, iterations, iterations);
+  for (int b = 0; b < live; b++)
+    write_outputs (s, w, first, live, b, gz);
 }
 
 static void

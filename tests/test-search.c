@@ -96,6 +96,21 @@ fixture_clear (Fixture *f)
   g_free (f->z0);
 }
 
+/* Gives the fixture's model an encoder whose output depends on x. */
+static void
+fixture_add_encoder (Fixture *f)
+{
+  GError *error = NULL;
+  guint64 rng = anogan_test_rng (23);
+  AnoganModel *with = anogan_model_add_encoder (f->model, NULL, 5, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (anogan_model_has_encoder (with));
+  condition_weights (&with->encoder, &rng);
+  anogan_model_free (f->model);
+  f->model = with;
+}
+
 static AnoganSearch *
 new_search_with (Fixture *f, const AnoganSearchOptions *o)
 {
@@ -557,6 +572,16 @@ test_bad_options (void)
   EXPECT_REFUSED (patience, -1);
   EXPECT_REFUSED (candidates, -1);
   EXPECT_REFUSED (tolerance, -0.1f);
+  EXPECT_REFUSED (refine_above, NAN);
+  /* This model has no encoder to start from. */
+  EXPECT_REFUSED (z_init, ANOGAN_Z_ENCODER);
+  fixture_add_encoder (&f);
+  anogan_search_options_init (&o);
+  o.z_init = ANOGAN_Z_ENCODER;
+  o.candidates = 4;
+  g_assert_null (anogan_search_new (f.model, &o, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
 #undef EXPECT_REFUSED
   {
     AnoganSearch *s = new_search (&f, 1, 1, 1);
@@ -569,6 +594,266 @@ test_bad_options (void)
     anogan_search_free (s);
   }
   fixture_clear (&f);
+}
+
+/* ---- Encoder starts, traces, retirement ---- */
+
+static AnoganSearch *
+new_mode_search (Fixture *f, AnoganMode mode, int iterations, int batch)
+{
+  AnoganSearchOptions o;
+
+  anogan_search_options_init (&o);
+  anogan_search_options_set_mode (&o, mode, iterations);
+  o.threads = 1;
+  o.batch = batch;
+  return new_search_with (f, &o);
+}
+
+static void
+test_encoder_start (void)
+{
+  Fixture f;
+  AnoganPatchResult results[N_PATCHES];
+  AnoganSearchOutputs out = { .results = results };
+  AnoganNetWorkspace *e_ws;
+  AnoganSearch *s;
+
+  fixture_init (&f);
+  fixture_add_encoder (&f);
+  out.z = g_new (float, (gsize) f.nz * N_PATCHES);
+  s = new_mode_search (&f, ANOGAN_MODE_ENCODER, -1, 4);
+  g_assert_cmpint (anogan_search_get_options (s)->iterations, ==, 0);
+  run (s, &f, NULL, &out);
+
+  /* z is E(x), computed here one patch at a time; the score is the loss
+   * there, and no step was taken. */
+  e_ws = anogan_net_workspace_new (&f.model->encoder,
+      f.model->encoder.n_layers, 1, ANOGAN_NET_INFERENCE);
+  for (int p = 0; p < N_PATCHES; p++) {
+    const float *e = anogan_net_forward (&f.model->encoder, e_ws, 1,
+        f.patches + p * f.pixels);
+    const float *z = out.z + (gsize) p * f.nz;
+    double residual, discrimination, loss;
+    float spread = 0.0f;
+
+    for (int i = 0; i < f.nz; i++) {
+      g_assert_cmpfloat_with_epsilon (z[i], e[i], 1e-5f * (1 + fabsf (e[i])));
+      spread = MAX (spread, fabsf (e[i] - out.z[i]));
+    }
+    if (p > 0)
+      g_assert_cmpfloat (spread, >, 1e-3f);     /* E looks at x */
+    loss = reference_loss (&f, p, z, &residual, &discrimination);
+    g_assert_cmpfloat_with_epsilon (results[p].score, loss, 1e-4 * loss);
+    g_assert_cmpint (results[p].iterations, ==, 0);
+  }
+  anogan_net_workspace_free (e_ws);
+  anogan_search_free (s);
+  g_free (out.z);
+  fixture_clear (&f);
+}
+
+/* Hybrid is an optimising search that starts at E(x). */
+static void
+test_hybrid_steps_from_encoder (void)
+{
+  Fixture f;
+  AnoganPatchResult start[N_PATCHES], hybrid[N_PATCHES], from_z[N_PATCHES];
+  AnoganSearchOutputs out = { .results = start };
+  float *z;
+  AnoganSearch *s;
+
+  fixture_init (&f);
+  fixture_add_encoder (&f);
+  z = out.z = g_new (float, (gsize) f.nz * N_PATCHES);
+  s = new_mode_search (&f, ANOGAN_MODE_ENCODER, -1, 4);
+  run (s, &f, NULL, &out);
+  anogan_search_free (s);
+
+  s = new_mode_search (&f, ANOGAN_MODE_HYBRID, 5, 4);
+  run (s, &f, NULL, &(AnoganSearchOutputs) { .results = hybrid });
+  anogan_search_free (s);
+  s = new_mode_search (&f, ANOGAN_MODE_OPTIMISE, 5, 4);
+  run (s, &f, z, &(AnoganSearchOutputs) { .results = from_z });
+  anogan_search_free (s);
+  for (int p = 0; p < N_PATCHES; p++) {
+    g_assert_cmpfloat (hybrid[p].score, ==, from_z[p].score);
+    g_assert_cmpfloat (hybrid[p].score, <, start[p].score);
+    g_assert_cmpint (hybrid[p].iterations, ==, 5);
+  }
+  g_free (z);
+  fixture_clear (&f);
+}
+
+/* Element t of the trace is the score of a t-step search. */
+static void
+test_trace (void)
+{
+  const int steps[] = { 0, 1, 4, 12 }, length = 13;
+  Fixture f;
+  AnoganPatchResult results[N_PATCHES], shorter[N_PATCHES];
+  AnoganSearchOutputs out = { .results = results };
+  AnoganSearch *s;
+
+  fixture_init (&f);
+  out.trace = g_new (float, (gsize) length * N_PATCHES);
+  s = new_search (&f, length - 1, 1, 3);
+  run (s, &f, NULL, &out);
+  anogan_search_free (s);
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++) {
+    s = new_search (&f, steps[i], 1, 3);
+    run (s, &f, NULL, &(AnoganSearchOutputs) { .results = shorter });
+    anogan_search_free (s);
+    for (int p = 0; p < N_PATCHES; p++)
+      g_assert_cmpfloat (out.trace[p * length + steps[i]], ==,
+          shorter[p].score);
+  }
+  for (int p = 0; p < N_PATCHES; p++)
+    g_assert_cmpfloat (out.trace[p * length + length - 1], ==,
+        results[p].score);
+  g_free (out.trace);
+  fixture_clear (&f);
+}
+
+/* A patch leaves its batch when it stops early: what it finds must not
+ * depend on the company it kept, and the trace stays flat after it. */
+static void
+test_early_stop_alone_or_together (void)
+{
+  const int length = 61;
+  Fixture f;
+  AnoganSearchOptions o;
+  AnoganPatchResult together[N_PATCHES], alone[N_PATCHES];
+  AnoganSearchOutputs out = { .results = together };
+  float *maps_together, *maps_alone;
+  AnoganSearch *s;
+  int stopped = 0;
+
+  fixture_init (&f);
+  anogan_search_options_init (&o);
+  o.iterations = length - 1;
+  o.patience = 2;
+  o.tolerance = 0.01f;          /* some patches stop at once, some never */
+  o.threads = 1;
+  o.batch = 8;
+  out.trace = g_new (float, (gsize) length * N_PATCHES);
+  out.residual_map = maps_together = g_new (float, f.pixels * N_PATCHES);
+  s = new_search_with (&f, &o);
+  run (s, &f, NULL, &out);
+  anogan_search_free (s);
+  o.batch = 1;
+  s = new_search_with (&f, &o);
+  maps_alone = g_new (float, f.pixels * N_PATCHES);
+  run (s, &f, NULL, &(AnoganSearchOutputs) { .results = alone,
+        .residual_map = maps_alone });
+  anogan_search_free (s);
+
+  for (int p = 0; p < N_PATCHES; p++) {
+    const float *trace = out.trace + p * length;
+    int it = together[p].iterations;
+
+    g_assert_cmpint (it, ==, alone[p].iterations);
+    g_assert_cmpfloat_with_epsilon (together[p].score, alone[p].score,
+        1e-5 * alone[p].score);
+    stopped += it < length - 1;
+    for (int t = it; t < length; t++)
+      g_assert_cmpfloat (trace[t], ==, together[p].score);
+  }
+  for (gsize i = 0; i < f.pixels * N_PATCHES; i++)
+    g_assert_cmpfloat_with_epsilon (maps_together[i], maps_alone[i], 1e-4);
+  /* Some left early and some stayed: the batch really shrank. */
+  g_assert_cmpint (stopped, >, 0);
+  g_assert_cmpint (stopped, <, N_PATCHES);
+  g_free (out.trace);
+  g_free (maps_together);
+  g_free (maps_alone);
+  fixture_clear (&f);
+}
+
+static int
+compare_floats (const void *a, const void *b)
+{
+  float x = *(const float *) a, y = *(const float *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* Screened patches keep E(x) and its score; the others step as usual. */
+static void
+test_refine_above (void)
+{
+  Fixture f;
+  AnoganSearchOptions o;
+  AnoganPatchResult start[N_PATCHES], all[N_PATCHES], screened[N_PATCHES];
+  float level, sorted[N_PATCHES];
+  AnoganSearch *s;
+  int refined = 0;
+
+  fixture_init (&f);
+  fixture_add_encoder (&f);
+  s = new_mode_search (&f, ANOGAN_MODE_ENCODER, -1, 8);
+  run (s, &f, NULL, &(AnoganSearchOutputs) { .results = start });
+  anogan_search_free (s);
+  for (int p = 0; p < N_PATCHES; p++)
+    sorted[p] = start[p].score;
+  qsort (sorted, N_PATCHES, sizeof (float), compare_floats);
+  level = sorted[N_PATCHES / 2];
+
+  s = new_mode_search (&f, ANOGAN_MODE_HYBRID, 6, 8);
+  run (s, &f, NULL, &(AnoganSearchOutputs) { .results = all });
+  anogan_search_free (s);
+  anogan_search_options_init (&o);
+  anogan_search_options_set_mode (&o, ANOGAN_MODE_HYBRID, 6);
+  o.threads = 1;
+  o.batch = 8;
+  o.refine_above = level;
+  s = new_search_with (&f, &o);
+  run (s, &f, NULL, &(AnoganSearchOutputs) { .results = screened });
+  anogan_search_free (s);
+
+  for (int p = 0; p < N_PATCHES; p++) {
+    if (start[p].score <= level) {
+      g_assert_cmpint (screened[p].iterations, ==, 0);
+      g_assert_cmpfloat (screened[p].score, ==, start[p].score);
+    } else {
+      refined++;
+      g_assert_cmpint (screened[p].iterations, ==, 6);
+      g_assert_cmpfloat_with_epsilon (screened[p].score, all[p].score,
+          1e-5 * all[p].score);
+    }
+  }
+  g_assert_cmpint (refined, ==, N_PATCHES - 1 - N_PATCHES / 2);
+  fixture_clear (&f);
+}
+
+static void
+test_modes (void)
+{
+  AnoganSearchOptions o;
+  AnoganMode mode = ANOGAN_MODE_HYBRID;
+
+  for (int m = ANOGAN_MODE_OPTIMISE; m <= ANOGAN_MODE_HYBRID; m++) {
+    g_assert_true (anogan_mode_from_name (anogan_mode_name (m), &mode));
+    g_assert_cmpint (mode, ==, m);
+  }
+  g_assert_false (anogan_mode_from_name ("fast", &mode));
+  g_assert_false (anogan_mode_from_name (NULL, &mode));
+  g_assert_cmpint (mode, ==, ANOGAN_MODE_HYBRID);
+
+  anogan_search_options_init (&o);
+  o.candidates = 16;
+  anogan_search_options_set_mode (&o, ANOGAN_MODE_OPTIMISE, -1);
+  g_assert_cmpint (o.iterations, ==, 500);
+  g_assert_cmpint (o.candidates, ==, 16);
+  anogan_search_options_set_mode (&o, ANOGAN_MODE_HYBRID, -1);
+  g_assert_cmpint (o.z_init, ==, ANOGAN_Z_ENCODER);
+  g_assert_cmpint (o.iterations, ==, ANOGAN_HYBRID_ITERATIONS);
+  g_assert_cmpint (o.candidates, ==, 0);
+  anogan_search_options_set_mode (&o, ANOGAN_MODE_ENCODER, 7);
+  g_assert_cmpint (o.iterations, ==, 0);
+  anogan_search_options_set_mode (&o, ANOGAN_MODE_OPTIMISE, 3);
+  g_assert_cmpint (o.z_init, ==, ANOGAN_Z_ZERO);
+  g_assert_cmpint (o.iterations, ==, 3);
 }
 
 int
@@ -587,5 +872,13 @@ main (int argc, char **argv)
   g_test_add_func ("/search/random-starts", test_random_starts);
   g_test_add_func ("/search/candidates", test_candidates);
   g_test_add_func ("/search/bad-options", test_bad_options);
+  g_test_add_func ("/search/encoder-start", test_encoder_start);
+  g_test_add_func ("/search/hybrid-steps-from-encoder",
+      test_hybrid_steps_from_encoder);
+  g_test_add_func ("/search/trace", test_trace);
+  g_test_add_func ("/search/early-stop-alone-or-together",
+      test_early_stop_alone_or_together);
+  g_test_add_func ("/search/refine-above", test_refine_above);
+  g_test_add_func ("/search/modes", test_modes);
   return g_test_run ();
 }
