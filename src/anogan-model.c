@@ -639,15 +639,28 @@ parse_feature_layer (AnoganModel *model, JsonObject *desc, GError **error)
   return TRUE;
 }
 
-/* The optional encoder E (f-AnoGAN): from an image of shape `input` to
- * nz values, which the generator takes as z in whichever shape it wants. */
+/* The optional encoder E (f-AnoGAN): from an image of shape `input`, or
+ * from its features f(x) when "encoder_input" says "features", to nz
+ * values, which the generator takes as z in whichever shape it wants. */
 static gboolean
 parse_encoder (AnoganModel *model, JsonObject *desc, GError **error)
 {
   if (!json_object_has_member (desc, "encoder"))
     return TRUE;
+
+  const AnoganShape *input = &model->input;
+  JsonNode *node = json_object_get_member (desc, "encoder_input");
+  if (node != NULL && node_is_string (node, "features")) {
+    model->encoder_reads_features = TRUE;
+    input = anogan_net_output_shape (&model->discriminator,
+        model->feature_layer + 1);
+  } else if (node != NULL && !node_is_string (node, "image")) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, model->name,
+        "bad \"encoder_input\": must be \"image\" or \"features\"");
+    return FALSE;
+  }
   if (!parse_net (&model->encoder, desc, "encoder", model->name, error)
-      || !set_net_input (model, &model->encoder, &model->input, error))
+      || !set_net_input (model, &model->encoder, input, error))
     return FALSE;
   const AnoganNet *e = &model->encoder;
   const AnoganShape *out = anogan_net_output_shape (e, e->n_layers);
@@ -1460,6 +1473,9 @@ anogan_model_param_floats (const AnoganModel *model)
   return total;
 }
 
+static AnoganModel *with_encoder (const AnoganModel *model,
+    JsonArray *layers, const char *input, guint64 seed, GError **error);
+
 /**
  * anogan_model_has_encoder:
  * @model: a model
@@ -1558,12 +1574,97 @@ anogan_model_add_encoder (const AnoganModel *model, JsonArray *encoder,
         "Linear layer");
     return NULL;
   }
+  return with_encoder (model, layers, "image", seed, error);
+}
+
+/**
+ * anogan_model_default_feature_encoder:
+ * @model: a model
+ *
+ * An encoder that reads f(x), the discriminator's feature layer: a
+ * convolution over the whole feature map to 256 channels (a linear layer
+ * when f is a vector), LeakyReLU(0.2), and a 1x1 convolution (linear) to
+ * nz.  It adds about 2·F·256 multiply-adds to the f(x) the score needs
+ * anyway, where an encoder on the image costs as much as D.
+ *
+ * Returns: (transfer full): the layer entries
+ */
+JsonArray *
+anogan_model_default_feature_encoder (const AnoganModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+
+  const AnoganShape *f = anogan_net_output_shape (&model->discriminator,
+      model->feature_layer + 1);
+  const gboolean image = f->rank == 3;
+  const int hidden = 256;
+  JsonArray *e = json_array_new ();
+  JsonObject *first = json_object_new (), *act = json_object_new (),
+      *head = json_object_new ();
+
+  json_object_set_string_member (first, "type", image ? "Conv2d" : "Linear");
+  json_object_set_int_member (first, image ? "in_channels" : "in_features",
+      f->dims[0]);
+  json_object_set_int_member (first, image ? "out_channels" : "out_features",
+      hidden);
+  if (image) {
+    g_autoptr (JsonArray) kernel = json_array_new ();
+    json_array_add_int_element (kernel, f->dims[1]);
+    json_array_add_int_element (kernel, f->dims[2]);
+    json_object_set_array_member (first, "kernel_size",
+        json_array_ref (kernel));
+  }
+  json_object_set_string_member (act, "type", "LeakyReLU");
+  json_object_set_double_member (act, "negative_slope", 0.2);
+  json_object_set_string_member (head, "type", image ? "Conv2d" : "Linear");
+  json_object_set_int_member (head, image ? "in_channels" : "in_features",
+      hidden);
+  json_object_set_int_member (head, image ? "out_channels" : "out_features",
+      model->nz);
+  if (image)
+    json_object_set_int_member (head, "kernel_size", 1);
+  json_array_add_object_element (e, first);
+  json_array_add_object_element (e, act);
+  json_array_add_object_element (e, head);
+  return e;
+}
+
+/**
+ * anogan_model_add_feature_encoder:
+ * @model: a model
+ * @encoder: (nullable): the encoder's layer entries, from f(x) to nz
+ *   values; %NULL for anogan_model_default_feature_encoder()
+ * @seed: the seed of the encoder's initial weights
+ * @error: return location for an %ANOGAN_MODEL_ERROR
+ *
+ * As anogan_model_add_encoder(), for an encoder that reads the
+ * discriminator's features f(x) ("encoder_input": "features").
+ *
+ * Returns: (transfer full) (nullable): the new model, or %NULL on error
+ */
+AnoganModel *
+anogan_model_add_feature_encoder (const AnoganModel *model,
+    JsonArray *encoder, guint64 seed, GError **error)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+
+  g_autoptr (JsonArray) layers = encoder ? json_array_ref (encoder)
+      : anogan_model_default_feature_encoder (model);
+  return with_encoder (model, layers, "features", seed, error);
+}
+
+/* A copy of @model with a fresh encoder of @layers reading @input. */
+static AnoganModel *
+with_encoder (const AnoganModel *model, JsonArray *layers, const char *input,
+    guint64 seed, GError **error)
+{
   JsonObject *desc = json_object_new ();
   g_autoptr (GList) members = json_object_get_members (model->metadata);
   for (GList *l = members; l != NULL; l = l->next)
     json_object_set_member (desc, l->data,
         json_node_copy (json_object_get_member (model->metadata, l->data)));
   json_object_set_array_member (desc, "encoder", json_array_ref (layers));
+  json_object_set_string_member (desc, "encoder_input", input);
 
   AnoganModel *copy = anogan_model_new_from_description (desc, model->name,
       error);

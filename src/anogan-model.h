@@ -50,6 +50,9 @@ typedef enum {
  * @discriminator: D, from an image of shape @input to its verdict
  * @encoder: E, from an image of shape @input to z (f-AnoGAN); a network of
  *   no layers when the model has none
+ * @encoder_reads_features: E's input is f(x), the discriminator's feature
+ *   layer, rather than the image: the score computes f(x) anyway, so such
+ *   an encoder costs little more than its last layers
  * @feature_layer: f(x) is the output of discriminator layer
  *   @feature_layer (0-based), that is D[:feature_layer+1]
  * @lambda: weight of the discrimination loss (0.1 in the AnoGAN paper)
@@ -66,6 +69,7 @@ typedef struct {
   AnoganNet generator;
   AnoganNet discriminator;
   AnoganNet encoder;
+  gboolean encoder_reads_features;
   int feature_layer;
   float lambda;
   double threshold;
@@ -94,7 +98,10 @@ gsize anogan_model_param_floats (const AnoganModel *model);
 
 gboolean anogan_model_has_encoder (const AnoganModel *model);
 JsonArray *anogan_model_default_encoder (const AnoganModel *model);
+JsonArray *anogan_model_default_feature_encoder (const AnoganModel *model);
 AnoganModel *anogan_model_add_encoder (const AnoganModel *model,
+    JsonArray *encoder, guint64 seed, GError **error);
+AnoganModel *anogan_model_add_feature_encoder (const AnoganModel *model,
     JsonArray *encoder, guint64 seed, GError **error);
 JsonObject *anogan_model_get_calibration (const AnoganModel *model,
     const char *mode);

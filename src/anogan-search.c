@@ -567,7 +567,8 @@ prepare_batch (AnoganSearch *s, Worker *w, int first, int n)
   memcpy (w->f_x, f_x, (gsize) s->n_features * n * sizeof (float));
   /* E's output, [nz][n] (or [nz][n][1][1]), is z's own layout. */
   if (w->e_ws && !s->z_start)
-    memcpy (w->z, anogan_net_forward (&m->encoder, w->e_ws, n, w->x),
+    memcpy (w->z, anogan_net_forward (&m->encoder, w->e_ws, n,
+            m->encoder_reads_features ? w->f_x : w->x),
         (gsize) nz * n * sizeof (float));
 
   for (int b = 0; b < n; b++) {

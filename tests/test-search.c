@@ -96,19 +96,29 @@ fixture_clear (Fixture *f)
   g_free (f->z0);
 }
 
-/* Gives the fixture's model an encoder whose output depends on x. */
+/* Gives the fixture's model an encoder whose output depends on x: on the
+ * image, or with @features on the discriminator's features f(x). */
 static void
-fixture_add_encoder (Fixture *f)
+fixture_add_encoder_reading (Fixture *f, gboolean features)
 {
   GError *error = NULL;
   guint64 rng = anogan_test_rng (23);
-  AnoganModel *with = anogan_model_add_encoder (f->model, NULL, 5, &error);
+  AnoganModel *with = features
+      ? anogan_model_add_feature_encoder (f->model, NULL, 5, &error)
+      : anogan_model_add_encoder (f->model, NULL, 5, &error);
 
   g_assert_no_error (error);
   g_assert_true (anogan_model_has_encoder (with));
   condition_weights (&with->encoder, &rng);
+  g_assert_cmpint (with->encoder_reads_features, ==, features);
   anogan_model_free (f->model);
   f->model = with;
+}
+
+static void
+fixture_add_encoder (Fixture *f)
+{
+  fixture_add_encoder_reading (f, FALSE);
 }
 
 static AnoganSearch *
@@ -611,16 +621,17 @@ new_mode_search (Fixture *f, AnoganMode mode, int iterations, int batch)
 }
 
 static void
-test_encoder_start (void)
+test_encoder_start (gconstpointer data)
 {
+  const gboolean features = GPOINTER_TO_INT (data);
   Fixture f;
   AnoganPatchResult results[N_PATCHES];
   AnoganSearchOutputs out = { .results = results };
-  AnoganNetWorkspace *e_ws;
+  AnoganNetWorkspace *e_ws, *d_ws = NULL;
   AnoganSearch *s;
 
   fixture_init (&f);
-  fixture_add_encoder (&f);
+  fixture_add_encoder_reading (&f, features);
   out.z = g_new (float, (gsize) f.nz * N_PATCHES);
   s = new_mode_search (&f, ANOGAN_MODE_ENCODER, -1, 4);
   g_assert_cmpint (anogan_search_get_options (s)->iterations, ==, 0);
@@ -630,9 +641,14 @@ test_encoder_start (void)
    * there, and no step was taken. */
   e_ws = anogan_net_workspace_new (&f.model->encoder,
       f.model->encoder.n_layers, 1, ANOGAN_NET_INFERENCE);
+  if (features)
+    d_ws = anogan_net_workspace_new (&f.model->discriminator,
+        f.model->feature_layer + 1, 1, ANOGAN_NET_INFERENCE);
   for (int p = 0; p < N_PATCHES; p++) {
+    const float *x = f.patches + p * f.pixels;
     const float *e = anogan_net_forward (&f.model->encoder, e_ws, 1,
-        f.patches + p * f.pixels);
+        features ? anogan_net_forward (&f.model->discriminator, d_ws, 1, x)
+        : x);
     const float *z = out.z + (gsize) p * f.nz;
     double residual, discrimination, loss;
     float spread = 0.0f;
@@ -648,6 +664,8 @@ test_encoder_start (void)
     g_assert_cmpint (results[p].iterations, ==, 0);
   }
   anogan_net_workspace_free (e_ws);
+  if (d_ws)
+    anogan_net_workspace_free (d_ws);
   anogan_search_free (s);
   g_free (out.z);
   fixture_clear (&f);
@@ -872,7 +890,10 @@ main (int argc, char **argv)
   g_test_add_func ("/search/random-starts", test_random_starts);
   g_test_add_func ("/search/candidates", test_candidates);
   g_test_add_func ("/search/bad-options", test_bad_options);
-  g_test_add_func ("/search/encoder-start", test_encoder_start);
+  g_test_add_data_func ("/search/encoder-start/image", GINT_TO_POINTER (0),
+      test_encoder_start);
+  g_test_add_data_func ("/search/encoder-start/features",
+      GINT_TO_POINTER (1), test_encoder_start);
   g_test_add_func ("/search/hybrid-steps-from-encoder",
       test_hybrid_steps_from_encoder);
   g_test_add_func ("/search/trace", test_trace);
