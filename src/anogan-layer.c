@@ -909,59 +909,90 @@ valid_positions (int n_positions, int size, int offset, int stride,
   *hi = CLAMP (end, *lo, n_positions);
 }
 
-/* One output row: positions [lo, hi) read src[ox*stride + x0], the rest
- * are padding.  Rows are short (4 to 64 positions in a DCGAN), so plain
- * loops beat calls to memset and memcpy. */
-static inline void
-im2col_row (const float *src, float *dst, int width, int stride, int x0,
-    int lo, int hi)
+/* One plane of one column row: output position (oy, ox) reads
+ * src[(oy*sy + y0)*width + ox*sx + x0], or 0 where that tap falls in the
+ * padding.  Planes are small (4x4 to 32x32 positions in a DCGAN), so the
+ * cost is in the loop overhead: always inlined, and called with constant
+ * strides for the common cases so that the compiler unrolls and
+ * vectorises the strided reads. */
+static inline __attribute__ ((always_inline)) void
+im2col_plane (const float *restrict src, float *restrict dst, int width,
+    int oh, int ow, int sy, int sx, int y0, int x0, int ylo, int yhi,
+    int xlo, int xhi)
 {
-  const float *s = src + x0;
-  int ox = 0;
+  int oy = 0;
 
-  for (; ox < lo; ox++)
-    dst[ox] = 0.0f;
-  if (stride == 1)
-    for (; ox < hi; ox++)
-      dst[ox] = s[ox];
-  else
-    for (; ox < hi; ox++)
-      dst[ox] = s[ox * stride];
-  for (; ox < width; ox++)
-    dst[ox] = 0.0f;
+  for (; oy < ylo; oy++, dst += ow)
+    for (int ox = 0; ox < ow; ox++)
+      dst[ox] = 0.0f;
+  for (; oy < yhi; oy++, dst += ow) {
+    const float *s = src + (gsize) (oy * sy + y0) * width + x0;
+    int ox = 0;
+
+    for (; ox < xlo; ox++)
+      dst[ox] = 0.0f;
+    for (; ox < xhi; ox++)
+      dst[ox] = s[ox * sx];
+    for (; ox < ow; ox++)
+      dst[ox] = 0.0f;
+  }
+  for (; oy < oh; oy++, dst += ow)
+    for (int ox = 0; ox < ow; ox++)
+      dst[ox] = 0.0f;
 }
 
 static void
 im2col (const ConvGeometry *g, const float *image, float *col)
 {
-  gsize in_plane = (gsize) g->height * g->width;
-  gsize out_plane = (gsize) g->out_height * g->out_width;
-  int ow = g->out_width;
+  const gsize in_plane = (gsize) g->height * g->width;
+  const gsize out_plane = (gsize) g->out_height * g->out_width;
+  const int oh = g->out_height, ow = g->out_width, width = g->width;
+  const int sy = g->stride[0], sx = g->stride[1];
 
   for (int c = 0; c < g->channels; c++)
     for (int ky = 0; ky < g->kernel[0]; ky++) {
       int y0 = ky - g->padding[0], ylo, yhi;
-      valid_positions (g->out_height, g->height, y0, g->stride[0], &ylo, &yhi);
+      valid_positions (oh, g->height, y0, sy, &ylo, &yhi);
       for (int kx = 0; kx < g->kernel[1]; kx++) {
         int x0 = kx - g->padding[1], xlo, xhi;
         float *row = col + (gsize) ((c * g->kernel[0] + ky) * g->kernel[1]
             + kx) * g->count * out_plane;
-        valid_positions (ow, g->width, x0, g->stride[1], &xlo, &xhi);
+        valid_positions (ow, width, x0, sx, &xlo, &xhi);
         for (int n = 0; n < g->count; n++) {
           const float *plane = image
               + ((gsize) c * g->batch + g->first + n) * in_plane;
           float *dst = row + n * out_plane;
-          for (int oy = 0; oy < g->out_height; oy++, dst += ow) {
-            if (oy < ylo || oy >= yhi)
-              for (int ox = 0; ox < ow; ox++)
-                dst[ox] = 0.0f;
-            else
-              im2col_row (plane + (gsize) (oy * g->stride[0] + y0) * g->width,
-                  dst, ow, g->stride[1], x0, xlo, xhi);
-          }
+
+          if (sy == 2 && sx == 2)
+            im2col_plane (plane, dst, width, oh, ow, 2, 2, y0, x0, ylo, yhi,
+                xlo, xhi);
+          else if (sy == 1 && sx == 1)
+            im2col_plane (plane, dst, width, oh, ow, 1, 1, y0, x0, ylo, yhi,
+                xlo, xhi);
+          else
+            im2col_plane (plane, dst, width, oh, ow, sy, sx, y0, x0, ylo,
+                yhi, xlo, xhi);
         }
       }
     }
+}
+
+/* One plane of one column row added back to the pixels it was read from:
+ * the adjoint of im2col_plane(), inlined with constant strides alike. */
+static inline __attribute__ ((always_inline)) void
+col2im_plane (const float *restrict src, float *restrict dst, int width,
+    int ow, int sy, int sx, int y0, int x0, int ylo, int yhi, int xlo,
+    int xhi)
+{
+  if (xlo >= xhi)
+    return;
+  for (int oy = ylo; oy < yhi; oy++) {
+    const float *s = src + (gsize) oy * ow;
+    float *d = dst + (gsize) (oy * sy + y0) * width + x0;
+
+    for (int ox = xlo; ox < xhi; ox++)
+      d[ox * sx] += s[ox];
+  }
 }
 
 /* The adjoint of im2col: every column entry is added back to the pixel it
@@ -970,36 +1001,34 @@ im2col (const ConvGeometry *g, const float *image, float *col)
 static void
 col2im (const ConvGeometry *g, const float *col, float *image)
 {
-  gsize in_plane = (gsize) g->height * g->width;
-  gsize out_plane = (gsize) g->out_height * g->out_width;
-  int ow = g->out_width, sx = g->stride[1];
+  const gsize in_plane = (gsize) g->height * g->width;
+  const gsize out_plane = (gsize) g->out_height * g->out_width;
+  const int ow = g->out_width, width = g->width;
+  const int sy = g->stride[0], sx = g->stride[1];
 
   for (int c = 0; c < g->channels; c++)
     for (int ky = 0; ky < g->kernel[0]; ky++) {
       int y0 = ky - g->padding[0], ylo, yhi;
-      valid_positions (g->out_height, g->height, y0, g->stride[0], &ylo, &yhi);
+      valid_positions (g->out_height, g->height, y0, sy, &ylo, &yhi);
       for (int kx = 0; kx < g->kernel[1]; kx++) {
         int x0 = kx - g->padding[1], xlo, xhi;
         const float *row = col + (gsize) ((c * g->kernel[0] + ky)
             * g->kernel[1] + kx) * g->count * out_plane;
-        valid_positions (ow, g->width, x0, sx, &xlo, &xhi);
+        valid_positions (ow, width, x0, sx, &xlo, &xhi);
         for (int n = 0; n < g->count; n++) {
           float *plane = image
               + ((gsize) c * g->batch + g->first + n) * in_plane;
-          for (int oy = ylo; oy < yhi; oy++) {
-            const float *src = row + n * out_plane + (gsize) oy * ow + xlo;
-            float *dst;
-            if (xlo >= xhi)
-              continue;
-            dst = plane + (gsize) (oy * g->stride[0] + y0) * g->width
-                + xlo * sx + x0;
-            if (sx == 1)
-              for (int i = 0; i < xhi - xlo; i++)
-                dst[i] += src[i];
-            else
-              for (int i = 0; i < xhi - xlo; i++)
-                dst[i * sx] += src[i];
-          }
+          const float *src = row + n * out_plane;
+
+          if (sy == 2 && sx == 2)
+            col2im_plane (src, plane, width, ow, 2, 2, y0, x0, ylo, yhi,
+                xlo, xhi);
+          else if (sy == 1 && sx == 1)
+            col2im_plane (src, plane, width, ow, 1, 1, y0, x0, ylo, yhi,
+                xlo, xhi);
+          else
+            col2im_plane (src, plane, width, ow, sy, sx, y0, x0, ylo, yhi,
+                xlo, xhi);
         }
       }
     }
