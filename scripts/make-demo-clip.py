@@ -28,8 +28,17 @@
 # in WebM; media/demo-line.json gets each defect's kind and its bounding box
 # in every frame where it shows.
 #
-#   /usr/bin/python3 scripts/make-demo-clip.py [--seed S] [--out CLIP]
-#       [--json JSON] [--frames DIR]
+# --width and --height make a wider window on a wider belt at the same
+# scale (a brick is as many pixels in every size), not an upscale: the
+# defects keep their size and sit at the same fractions of the width, and
+# their entry frames scale with --length.  The shipped clips:
+#
+#   /usr/bin/python3 scripts/make-demo-clip.py       # 320x240, 195 frames
+#   /usr/bin/python3 scripts/make-demo-clip.py --width 640 --height 480 \
+#       --length 150        # brick-belt-640x480.webm, demo-line-640x480.json
+#
+#   /usr/bin/python3 scripts/make-demo-clip.py [--seed S] [--width W]
+#       [--height H] [--length N] [--out CLIP] [--json JSON] [--frames DIR]
 
 import argparse
 import os
@@ -43,12 +52,13 @@ from texture_common import (  # noqa: E402
 import numpy as np  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WIDTH, HEIGHT, FPS = 320, 240, 15
+WIDTH, HEIGHT, FPS = 320, 240, 15     # the default clip's
 FRAMES = 195
 SPEED = 4             # rows the belt moves per frame
 
 # (kind, frame at which it first shows at the top edge, frame column of
-# its centre).
+# its centre), in the default clip; other sizes and lengths scale the frame
+# and the column.
 # Two pairs, with defect-free frames before, between and after them.
 DEFECTS = (
     ("scratch", 15, 96),
@@ -64,30 +74,45 @@ VP8 = ["vp8enc", "deadline=0", "cpu-used=0", "threads=1", "min-quantizer=4",
        "max-quantizer=4", "keyframe-max-dist=30"]
 
 
-def window_row(frame):
-    """Belt row shown at the top of a frame: the belt moves down, so later
-    frames show rows nearer the start of the belt."""
-    return SPEED * (FRAMES - 1 - frame)
+class Clip:
+    """The size of the frames and the number of them."""
+
+    def __init__(self, width, height, frames):
+        self.width, self.height, self.frames = width, height, frames
+
+    def window_row(self, frame):
+        """Belt row shown at the top of a frame: the belt moves down, so
+        later frames show rows nearer the start of the belt."""
+        return SPEED * (self.frames - 1 - frame)
+
+    def defects(self):
+        """DEFECTS for this clip: entry frames scaled to its length and
+        columns to its width (the same in the default clip)."""
+        return [(kind, first * self.frames // FRAMES,
+                 column * self.width // WIDTH)
+                for kind, first, column in DEFECTS]
 
 
-def place_defects(belt, seed, x_offset):
-    """Draw DEFECTS on belt (in place); returns their Defect objects."""
+def place_defects(clip, belt, seed, x_offset):
+    """Draw the clip's defects on belt (in place); returns their Defect
+    objects."""
     sources = foreign_sources("brick")
     defects = []
-    for i, (kind, first, column) in enumerate(DEFECTS):
+    for i, (kind, first, column) in enumerate(clip.defects()):
         # Draw the defect once to learn its extent, then again, from the
         # same random numbers, moved so that its lowest row shows at the top
         # of the frame first.
-        cx, cy = x_offset + column, window_row(first)
+        cx, cy = x_offset + column, clip.window_row(first)
         for attempt in range(100):
             seeds = [seed, i, attempt]
             defect = make_defect(kind, np.random.default_rng(seeds), belt,
                                  cx, cy, sources)
             _, y, w, h = defect.bbox()
-            # Big enough to see in a 320x240 picture.
+            # Big enough to see in a 320x240 picture (and at the same
+            # scale in any other).
             if max(w, h) >= 16:
                 break
-        shift = y + h - 1 - window_row(first)
+        shift = y + h - 1 - clip.window_row(first)
         defect = make_defect(kind, np.random.default_rng(seeds), belt,
                              cx, cy - shift, sources)
         defect.paint(belt)
@@ -95,15 +120,16 @@ def place_defects(belt, seed, x_offset):
     return defects
 
 
-def frame_boxes(defect, x_offset, mask):
+def frame_boxes(clip, defect, x_offset, mask):
     """(frame, [x, y, w, h]) for every frame where a pixel of mask (over the
     defect's window) shows."""
     ys, xs = np.nonzero(mask)
     ys, xs = ys + defect.y0, xs + defect.x0 - x_offset
     boxes = []
-    for frame in range(FRAMES):
-        top = window_row(frame)
-        seen = (ys >= top) & (ys < top + HEIGHT) & (xs >= 0) & (xs < WIDTH)
+    for frame in range(clip.frames):
+        top = clip.window_row(frame)
+        seen = ((ys >= top) & (ys < top + clip.height) & (xs >= 0)
+                & (xs < clip.width))
         if seen.any():
             fy, fx = ys[seen] - top, xs[seen]
             boxes.append((frame, [int(fx.min()), int(fy.min()),
@@ -112,11 +138,11 @@ def frame_boxes(defect, x_offset, mask):
     return boxes
 
 
-def normal_runs(shown):
+def normal_runs(clip, shown):
     """[first, last] runs of frames in which no defect shows."""
     runs, start = [], None
-    for frame in range(FRAMES + 1):
-        clear = frame < FRAMES and frame not in shown
+    for frame in range(clip.frames + 1):
+        clear = frame < clip.frames and frame not in shown
         if clear and start is None:
             start = frame
         elif not clear and start is not None:
@@ -125,7 +151,7 @@ def normal_runs(shown):
     return runs
 
 
-def encode(frames, path):
+def encode(clip, frames, path):
     """Encode grey frames into a WebM file with gst-launch-1.0.
 
     They go in as RGB with R = G = B: GStreamer converts RGB to the video's
@@ -133,7 +159,8 @@ def encode(frames, path):
     the picture drawn.  GRAY8 would be taken for the Y plane as it is and
     come back with its contrast stretched by 255/219."""
     pipeline = (["gst-launch-1.0", "-q", "fdsrc", "fd=0", "!",
-                 "rawvideoparse", "width=%d" % WIDTH, "height=%d" % HEIGHT,
+                 "rawvideoparse", "width=%d" % clip.width,
+                 "height=%d" % clip.height,
                  "format=rgb", "framerate=%d/1" % FPS, "!", "videoconvert",
                  "!", "video/x-raw,format=I420", "!"] + VP8
                 + ["!", "webmmux", "!", "filesink", "location=" + path])
@@ -156,15 +183,37 @@ def main():
         description="Write the demo clip, a moving belt with defects, and "
         "the JSON that says where the defects are in each frame.")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", default=os.path.join(ROOT, "media",
-                                                      "brick-belt.webm"))
-    parser.add_argument("--json", default=os.path.join(ROOT, "media",
-                                                       "demo-line.json"))
+    parser.add_argument("--width", type=int, default=WIDTH,
+                        help="frame width in pixels (default %(default)s)")
+    parser.add_argument("--height", type=int, default=HEIGHT,
+                        help="frame height in pixels (default %(default)s)")
+    parser.add_argument("--length", type=int, default=FRAMES, metavar="N",
+                        help="number of frames (default %(default)s)")
+    parser.add_argument("--out", help="the clip (default: media/"
+                        "brick-belt.webm, or brick-belt-WxH.webm for "
+                        "another size)")
+    parser.add_argument("--json", help="the ground truth (default: media/"
+                        "demo-line.json, or demo-line-WxH.json)")
     parser.add_argument("--frames", metavar="DIR",
                         help="also write every frame as a PNG into DIR")
     args = parser.parse_args()
     if args.seed < 0:
         fail("--seed: %d is negative" % args.seed)
+    # Even sizes: I420's chroma planes are half the picture each way.
+    for name, value in (("--width", args.width), ("--height", args.height)):
+        if value < 64 or value > 4096 or value % 2:
+            fail("%s: %d is not an even number of pixels in 64-4096"
+                 % (name, value))
+    if args.length < 1 or args.length > 100000:
+        fail("--length: %d is not a number of frames in 1-100000"
+             % args.length)
+    clip = Clip(args.width, args.height, args.length)
+    suffix = ("" if (clip.width, clip.height) == (WIDTH, HEIGHT)
+              else "-%dx%d" % (clip.width, clip.height))
+    if args.out is None:
+        args.out = os.path.join(ROOT, "media", "brick-belt%s.webm" % suffix)
+    if args.json is None:
+        args.json = os.path.join(ROOT, "media", "demo-line%s.json" % suffix)
 
     texture = load_texture("brick")
     # The test rows in the wide sense: all that training never sees.
@@ -172,12 +221,13 @@ def main():
     bricks, width = clip_bricks(texture)
 
     rng = np.random.default_rng(args.seed)
-    rows = HEIGHT + SPEED * (FRAMES - 1)
-    belt, x_offset = lay_belt_for(rng, bricks, width, rows, WIDTH)
-    defects = place_defects(belt, args.seed, x_offset)
+    rows = clip.height + SPEED * (clip.frames - 1)
+    belt, x_offset = lay_belt_for(rng, bricks, width, rows, clip.width)
+    defects = place_defects(clip, belt, args.seed, x_offset)
     pixels = to_uint8(belt)
-    frames = [pixels[window_row(f):window_row(f) + HEIGHT,
-                     x_offset:x_offset + WIDTH] for f in range(FRAMES)]
+    frames = [pixels[clip.window_row(f):clip.window_row(f) + clip.height,
+                     x_offset:x_offset + clip.width]
+              for f in range(clip.frames)]
 
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(out_dir):
@@ -186,14 +236,14 @@ def main():
         os.makedirs(args.frames, exist_ok=True)
         for f, frame in enumerate(frames):
             write_png(os.path.join(args.frames, "%04d.png" % f), frame)
-    encode(frames, args.out)
+    encode(clip, frames, args.out)
 
     entries, boxes, shown = [], [], set()
     for i, defect in enumerate(defects):
-        visits = frame_boxes(defect, x_offset, defect.mask())
+        visits = frame_boxes(clip, defect, x_offset, defect.mask())
         # Frames with no ground truth may still show the faint rim of a
         # soft edge: only frames that show nothing of it are normal.
-        shown.update(f for f, _ in frame_boxes(defect, x_offset,
+        shown.update(f for f, _ in frame_boxes(clip, defect, x_offset,
                                                defect.alpha > 0.004))
         entry = {"id": i}
         entry.update(defect.info)
@@ -205,19 +255,21 @@ def main():
     boxes.sort(key=lambda b: (b["frame"], b["defect"]))
     write_json(args.json, {
         "clip": os.path.basename(args.out),
-        "width": WIDTH, "height": HEIGHT, "fps": FPS, "frames": FRAMES,
+        "width": clip.width, "height": clip.height, "fps": FPS,
+        "frames": clip.frames,
         "texture": "brick", "source_rows": [start, end], "seed": args.seed,
         "motion": {"direction": "down", "pixels_per_frame": SPEED},
         "note": "bbox is [x, y, width, height] in frame pixels of the part "
                 "of the defect's ground truth inside the frame; y grows by "
                 "pixels_per_frame from one frame to the next.  In "
                 "normal_frames no pixel differs from the defect-free belt.",
-        "normal_frames": normal_runs(shown),
+        "normal_frames": normal_runs(clip, shown),
         "defects": entries,
         "boxes": boxes,
     })
     print("%s: %d frames %dx%d at %d fps, %d defects; %s"
-          % (args.out, FRAMES, WIDTH, HEIGHT, FPS, len(defects), args.json))
+          % (args.out, clip.frames, clip.width, clip.height, FPS,
+             len(defects), args.json))
 
 
 if __name__ == "__main__":
