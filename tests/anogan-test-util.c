@@ -75,3 +75,53 @@ anogan_test_assert_close (const char *what, const float *got,
     g_error ("%s: scaled error %.3g exceeds %.3g", what, err, tolerance);
   g_test_message ("%s: scaled error %.3g", what, err);
 }
+
+/* Opens @name under $ANOGAN_TEST_DATA; every failure ends the test. */
+AnoganTestGolden *
+anogan_test_golden_open (const char *name)
+{
+  AnoganTestGolden *g = g_new0 (AnoganTestGolden, 1);
+  GBytes *bytes;
+  GError *error = NULL;
+
+  g->path = anogan_test_data_path (name);
+  g->file = g_mapped_file_new (g->path, FALSE, &error);
+  g_assert_no_error (error);
+  bytes = g_mapped_file_get_bytes (g->file);
+  g->st = anogan_safetensors_parse (bytes, g->path, &error);
+  g_assert_no_error (error);
+  g_bytes_unref (bytes);
+  return g;
+}
+
+void
+anogan_test_golden_free (AnoganTestGolden *g)
+{
+  anogan_safetensors_free (g->st);
+  g_mapped_file_unref (g->file);
+  g_free (g->path);
+  g_free (g);
+}
+
+const char *
+anogan_test_golden_metadata (AnoganTestGolden *g, const char *key)
+{
+  const char *value = anogan_safetensors_metadata (g->st, key);
+
+  if (value == NULL)
+    g_error ("%s: no metadata %s", g->path, key);
+  return value;
+}
+
+/* The first @n floats of tensor @name, in a new buffer. */
+float *
+anogan_test_golden_get (AnoganTestGolden *g, const char *name, gsize n)
+{
+  const AnoganTensorInfo *t = anogan_safetensors_lookup (g->st, name);
+  float *out = g_new (float, n);
+
+  if (t == NULL)
+    g_error ("%s: no tensor %s", g->path, name);
+  g_assert_true (anogan_tensor_read_f32 (t, out, n));
+  return out;
+}

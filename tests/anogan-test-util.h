@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "anogan-safetensors.h"
+
 G_BEGIN_DECLS
 
 char *anogan_test_data_path (const char *name);
@@ -15,5 +17,19 @@ double anogan_test_max_scaled_error (const float *got, const float *want,
     gsize n);
 void anogan_test_assert_close (const char *what, const float *got,
     const float *want, gsize n, double tolerance);
+
+/* A file of PyTorch's results in $ANOGAN_TEST_DATA, mapped. */
+typedef struct {
+  char *path;
+  GMappedFile *file;
+  AnoganSafetensors *st;
+} AnoganTestGolden;
+
+AnoganTestGolden *anogan_test_golden_open (const char *name);
+void anogan_test_golden_free (AnoganTestGolden *golden);
+const char *anogan_test_golden_metadata (AnoganTestGolden *golden,
+    const char *key);
+float *anogan_test_golden_get (AnoganTestGolden *golden, const char *name,
+    gsize n);
 
 G_END_DECLS

@@ -138,8 +138,10 @@ typedef void (*TensorFunc) (const char *name, int rank, const gint64 *shape,
 static void
 foreach_tensor (const AnoganModel *model, TensorFunc func, gpointer user_data)
 {
-  const AnoganNet *nets[2] = { &model->generator, &model->discriminator };
-  for (int n = 0; n < 2; n++) {
+  const AnoganNet *nets[3] = { &model->generator, &model->discriminator,
+    &model->encoder };
+  int n_nets = anogan_model_has_encoder (model) ? 3 : 2;
+  for (int n = 0; n < n_nets; n++) {
     for (int i = 0; i < nets[n]->n_layers; i++) {
       for (int k = 0; k < ANOGAN_N_PARAM_KINDS; k++) {
         gint64 shape[4];
@@ -170,9 +172,10 @@ compare_tensor (const char *name, int rank, const gint64 *shape,
     const float *data, gpointer other_model)
 {
   const AnoganModel *other = other_model;
-  int n_net = g_str_has_prefix (name, "generator.") ? 0 : 1;
-  const AnoganNet *net = n_net == 0 ? &other->generator
-      : &other->discriminator;
+  const AnoganNet *net = g_str_has_prefix (name, "generator.")
+      ? &other->generator : g_str_has_prefix (name, "encoder.")
+      ? &other->encoder : &other->discriminator;
+  g_assert_cmpint (net->n_layers, >, 0);
   int layer = atoi (strchr (name, '.') + 1);
   const char *kind_name = strrchr (name, '.') + 1;
   int kind = 0;
@@ -670,16 +673,26 @@ add_edited_tensor (const char *name, int rank, const gint64 *shape,
   g_free (copy);
 }
 
+/* @model's tensors, one of them edited, and @description. */
+static AnoganSafetensorsWriter *
+model_writer (const AnoganModel *model, const char *description,
+    const char *target, TensorEdit edit)
+{
+  EditContext ctx = { anogan_safetensors_writer_new (), target, edit };
+  foreach_tensor (model, add_edited_tensor, &ctx);
+  anogan_safetensors_writer_set_metadata (ctx.w, "anogan", description);
+  return ctx.w;
+}
+
 /* The tiny model's tensors, one of them edited, and @description. */
 static AnoganSafetensorsWriter *
 tiny_writer (const char *description, const char *target, TensorEdit edit)
 {
   AnoganModel *model = new_model (tiny_json, 17);
-  EditContext ctx = { anogan_safetensors_writer_new (), target, edit };
-  foreach_tensor (model, add_edited_tensor, &ctx);
-  anogan_safetensors_writer_set_metadata (ctx.w, "anogan", description);
+  AnoganSafetensorsWriter *w = model_writer (model, description, target,
+      edit);
   anogan_model_free (model);
-  return ctx.w;
+  return w;
 }
 
 static void
@@ -778,6 +791,203 @@ test_extra_tensor (Fixture *f, gconstpointer data)
       "unexpected tensor 'generator.9.weight'");
   g_bytes_unref (bytes);
   anogan_safetensors_writer_free (w);
+}
+
+/* ---- Encoders ---- */
+
+static JsonNode *parse_node (const char *json);
+
+/* The tiny model with the default encoder: D's layers up to its Linear,
+ * which gives nz = 4 values. */
+static AnoganModel *
+tiny_with_encoder (void)
+{
+  AnoganModel *model = new_model (tiny_json, 5);
+  GError *error = NULL;
+  AnoganModel *with = anogan_model_add_encoder (model, NULL, 11, &error);
+  g_assert_no_error (error);
+  anogan_model_free (model);
+  return with;
+}
+
+static char *
+description_of (const AnoganModel *model)
+{
+  JsonNode *root = json_node_new (JSON_NODE_OBJECT);
+  json_node_set_object (root, model->metadata);
+  char *text = json_to_string (root, FALSE);
+  json_node_unref (root);
+  return text;
+}
+
+/* @b is @a, encoder included, however its tensors reached memory. */
+static void
+assert_same_with_encoder (const AnoganModel *a, const AnoganModel *b)
+{
+  g_assert_true (anogan_model_has_encoder (b));
+  assert_same_tensors (a, b);
+  assert_same_tensors (b, a);
+  g_assert_true (json_node_equal (json_object_get_member (a->metadata,
+              "encoder"), json_object_get_member (b->metadata, "encoder")));
+}
+
+static void
+test_encoder_round_trip (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  AnoganModel *model = tiny_with_encoder ();
+  g_assert_true (anogan_model_has_encoder (model));
+  g_assert_cmpint (model->encoder.n_layers, ==, 4);
+  g_assert_cmpuint (anogan_shape_numel (anogan_net_output_shape (
+              &model->encoder, 4)), ==, 4);
+
+  /* Saved and mapped in place, the encoder's weights too. */
+  char *path = fixture_path (f, "encoder.safetensors");
+  g_assert_true (anogan_model_save (model, path, &error));
+  g_assert_no_error (error);
+  AnoganModel *loaded = anogan_model_load (path, &error);
+  g_assert_no_error (error);
+  assert_mapped (loaded);
+  g_assert_true (points_into (loaded->encoder.params[3].t[0],
+          loaded->mapping));
+  assert_same_with_encoder (model, loaded);
+  anogan_model_free (loaded);
+
+  /* Copied, from bytes whose tensors are 2 bytes off. */
+  GBytes *good = model_to_bytes (f, model);
+  GBytes *bad = misalign (good);
+  loaded = anogan_model_load_from_bytes (bad, "copied", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (loaded->storage);
+  assert_same_with_encoder (model, loaded);
+  anogan_model_free (loaded);
+
+  g_bytes_unref (bad);
+  g_bytes_unref (good);
+  g_free (path);
+  anogan_model_free (model);
+}
+
+/* Files from before encoders existed load as they did, without one. */
+static void
+test_no_encoder (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  char *path = anogan_test_data_path ("train16/model.safetensors");
+  AnoganModel *old = anogan_model_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_false (anogan_model_has_encoder (old));
+  g_assert_cmpint (old->encoder.n_layers, ==, 0);
+  g_assert_false (json_object_has_member (old->metadata, "encoder"));
+  anogan_model_free (old);
+  g_free (path);
+
+  AnoganModel *model = new_model (tiny_json, 2);
+  GBytes *bytes = model_to_bytes (f, model);
+  AnoganModel *loaded = anogan_model_load_from_bytes (bytes, "tiny", &error);
+  g_assert_no_error (error);
+  g_assert_false (anogan_model_has_encoder (loaded));
+  assert_same_tensors (model, loaded);
+  anogan_model_free (loaded);
+  g_bytes_unref (bytes);
+  anogan_model_free (model);
+}
+
+static void
+test_bad_encoder (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  AnoganModel *model = tiny_with_encoder ();
+  char *with = description_of (model);
+
+  /* An encoder tensor missing. */
+  AnoganSafetensorsWriter *w = model_writer (model, with, "encoder.3.weight",
+      EDIT_DROP);
+  GBytes *bytes = anogan_safetensors_writer_to_bytes (w);
+  assert_load_error (f, bytes, ANOGAN_MODEL_ERROR_TENSOR,
+      "missing tensor 'encoder.3.weight'");
+  g_bytes_unref (bytes);
+  anogan_safetensors_writer_free (w);
+
+  /* Encoder tensors that the description does not call for. */
+  w = model_writer (model, tiny_json, "", EDIT_NONE);
+  bytes = anogan_safetensors_writer_to_bytes (w);
+  assert_load_error (f, bytes, ANOGAN_MODEL_ERROR_TENSOR,
+      "unexpected tensor 'encoder.0.weight'");
+  g_bytes_unref (bytes);
+  anogan_safetensors_writer_free (w);
+
+  /* An encoder that does not give nz values, in a file and as an
+   * architecture. */
+  JsonObject *desc = parse_object (with);
+  JsonArray *layers = json_object_get_array_member (desc, "encoder");
+  json_object_set_int_member (json_array_get_object_element (layers, 3),
+      "out_features", 5);
+  JsonNode *root = json_node_new (JSON_NODE_OBJECT);
+  json_node_set_object (root, desc);
+  char *wrong = json_to_string (root, FALSE);
+  json_node_unref (root);
+  static const char phrase[] =
+      "encoder output [5] is not a latent vector of nz = 4 values";
+  w = model_writer (model, wrong, "", EDIT_NONE);
+  bytes = anogan_safetensors_writer_to_bytes (w);
+  assert_load_error (f, bytes, ANOGAN_MODEL_ERROR_METADATA, phrase);
+  g_assert_null (anogan_model_new_from_description (desc, "arch", &error));
+  g_assert_error (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_METADATA);
+  g_assert_true (g_str_has_prefix (error->message, "arch: "));
+  g_assert_nonnull (strstr (error->message, phrase));
+  g_clear_error (&error);
+
+  g_bytes_unref (bytes);
+  anogan_safetensors_writer_free (w);
+  json_object_unref (desc);
+  g_free (wrong);
+  g_free (with);
+  anogan_model_free (model);
+}
+
+/* A copy with a new encoder: G and D bit for bit, the source as it was. */
+static void
+test_add_encoder (void)
+{
+  GError *error = NULL;
+  AnoganModel *model = new_model (tiny_json, 5);
+  model->lambda = 0.25f;
+  model->threshold = 7.5;
+  char *before = description_of (model);
+  AnoganModel *with = anogan_model_add_encoder (model, NULL, 11, &error);
+  g_assert_no_error (error);
+  char *after = description_of (model);
+
+  g_assert_cmpstr (before, ==, after);
+  g_assert_false (anogan_model_has_encoder (model));
+  foreach_tensor (model, compare_tensor, with);
+  g_assert_cmpfloat (with->lambda, ==, 0.25f);
+  g_assert_cmpfloat (with->threshold, ==, 7.5);
+  g_assert_cmpint (with->discriminator.layers[3].out_channels, ==, 1);
+  g_assert_cmpint (with->encoder.layers[3].out_channels, ==, 4);
+
+  /* Given again, the encoder is replaced: the same seed, the same one. */
+  AnoganModel *again = anogan_model_add_encoder (with, NULL, 11, &error);
+  g_assert_no_error (error);
+  assert_same_with_encoder (with, again);
+
+  /* An encoder that gives no z is refused, naming the model. */
+  JsonNode *node = parse_node ("[{\"type\":\"Flatten\"},{\"type\":"
+      "\"Linear\",\"in_features\":16,\"out_features\":3}]");
+  g_assert_null (anogan_model_add_encoder (model, json_node_get_array (node),
+          1, &error));
+  g_assert_error (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_METADATA);
+  g_assert_true (g_str_has_prefix (error->message, "test: "));
+  g_assert_nonnull (strstr (error->message, "encoder output [3]"));
+  g_clear_error (&error);
+
+  json_node_unref (node);
+  anogan_model_free (again);
+  anogan_model_free (with);
+  g_free (after);
+  g_free (before);
+  anogan_model_free (model);
 }
 
 /* ---- Bad descriptions: one member of a good one changed ---- */
@@ -1141,6 +1351,11 @@ main (int argc, char **argv)
       test_header_length_huge);
   add_fixture_test ("/model/bad/io", NULL, test_io_errors);
   add_fixture_test ("/model/bad/tensor/extra", NULL, test_extra_tensor);
+  add_fixture_test ("/model/encoder/round-trip", NULL,
+      test_encoder_round_trip);
+  add_fixture_test ("/model/encoder/none", NULL, test_no_encoder);
+  add_fixture_test ("/model/encoder/bad", NULL, test_bad_encoder);
+  g_test_add_func ("/model/encoder/add", test_add_encoder);
 
   for (gsize i = 0; i < G_N_ELEMENTS (tensor_cases); i++) {
     char *path = g_strconcat ("/model/bad/tensor/", tensor_cases[i].test,

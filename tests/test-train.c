@@ -21,8 +21,7 @@
 #define TOLERANCE 1e-4
 
 typedef struct {
-  GMappedFile *file;
-  AnoganSafetensors *st;
+  AnoganTestGolden *file;
   int batch, steps;
 } Golden;
 
@@ -30,38 +29,24 @@ static Golden *
 golden_open (void)
 {
   Golden *g = g_new0 (Golden, 1);
-  g_autofree char *path = anogan_test_data_path ("train16/golden.safetensors");
-  g_autoptr (GBytes) bytes = NULL;
-  GError *error = NULL;
 
-  g->file = g_mapped_file_new (path, FALSE, &error);
-  g_assert_no_error (error);
-  bytes = g_mapped_file_get_bytes (g->file);
-  g->st = anogan_safetensors_parse (bytes, path, &error);
-  g_assert_no_error (error);
-  g->batch = atoi (anogan_safetensors_metadata (g->st, "batch"));
-  g->steps = atoi (anogan_safetensors_metadata (g->st, "steps"));
+  g->file = anogan_test_golden_open ("train16/golden.safetensors");
+  g->batch = atoi (anogan_test_golden_metadata (g->file, "batch"));
+  g->steps = atoi (anogan_test_golden_metadata (g->file, "steps"));
   return g;
 }
 
 static void
 golden_close (Golden *g)
 {
-  anogan_safetensors_free (g->st);
-  g_mapped_file_unref (g->file);
+  anogan_test_golden_free (g->file);
   g_free (g);
 }
 
 static float *
 golden_get (Golden *g, const char *name, gsize n)
 {
-  const AnoganTensorInfo *t = anogan_safetensors_lookup (g->st, name);
-  float *out = g_new (float, n);
-
-  if (t == NULL)
-    g_error ("train16/golden.safetensors: no tensor %s", name);
-  g_assert_true (anogan_tensor_read_f32 (t, out, n));
-  return out;
+  return anogan_test_golden_get (g->file, name, n);
 }
 
 static AnoganModel *
