@@ -60,17 +60,24 @@ check "a resume with no step left keeps the card's losses" \
 check "a resumed run continues bit for bit" \
   test "$(scores "$tmp/straight.safetensors")" = "$(scores "$tmp/resumed.safetensors")"
 
+# interrupt SIGNAL OUT ARGS...: a long run to OUT, sent SIGNAL once its
+# first checkpoint is written; its exit status in $status, stderr in
+# $tmp/err.
+interrupt () {
+  sig=$1; out=$2; shift 2
+  "$tool" "$@" --epochs 100000 --out "$out" --quiet 2>"$tmp/err" &
+  pid=$!
+  i=0
+  while [ ! -s "$out.ckpt" ] && [ $i -lt 600 ]; do
+    sleep 0.1; i=$((i + 1))
+  done
+  kill -"$sig" $pid
+  wait $pid
+  status=$?
+}
+
 # Interrupted: a final checkpoint, exit 130, and it resumes.
-"$tool" $common --epochs 100000 --out "$tmp/long.safetensors" \
-  --quiet 2>"$tmp/err" &
-pid=$!
-i=0
-while [ ! -s "$tmp/long.safetensors.ckpt" ] && [ $i -lt 600 ]; do
-  sleep 0.1; i=$((i + 1))
-done
-kill -INT $pid
-wait $pid
-status=$?
+interrupt INT "$tmp/long.safetensors" $common
 check "Ctrl-C exits with 130" test "$status" -eq 130
 check "Ctrl-C says where the checkpoint is" grep -q "^interrupted at step" "$tmp/err"
 check "no model is written when interrupted" test ! -e "$tmp/long.safetensors"
@@ -104,7 +111,101 @@ check "... says what it takes" one_line_error "--model calibrates a trained mode
 check "--model with --data" run 2 --model "$tmp/calibrated.safetensors" \
   --calibrate "$data" --data "$data" --out "$tmp/x"
 
+# The encoder of a trained model (f-AnoGAN): E is new, G and D stay.
+encoder_common="--model $tmp/straight.safetensors --encoder --data $data --batch 8 --stride 8 --threads 1"
+check "trains an encoder for a trained model" \
+  run 0 $encoder_common --epochs 2 --out "$tmp/encoder.safetensors"
+check "... logs each epoch's mean loss" grep -q "^epoch 2/2: mean loss [0-9]" "$tmp/err"
+"$score" --info "$tmp/encoder.safetensors" >"$tmp/info" 2>&1
+check "... writes a model that loads, with an encoder" \
+  grep -q "^encoder (E): [0-9]* layers" "$tmp/info"
+check "... records the encoder's training on the card" grep -q \
+  '^  encoder_training: {"data":.*"pictures":6,"patches":126,"epochs":2,"steps":30,.*"final_loss":' \
+  "$tmp/info"
+check "... keeps the card's other entries" \
+  grep -q '^  training: {"data":.*"epochs":3,"steps":45' "$tmp/info"
+check "... keeps G and D: the optimising search scores as before" \
+  test "$(scores "$tmp/straight.safetensors")" = "$(scores "$tmp/encoder.safetensors")"
+encoder_scores () {
+  "$score" --model "$1" --mode encoder --json "$data/grey-48x40.png" \
+    "$data/scratch-48x40.png" | sed 's/"file":"[^"]*",//'
+}
+check "... scores in the encoder mode" test -n "$(encoder_scores "$tmp/encoder.safetensors")"
+
+# Resumed, an encoder's run continues bit for bit too; Ctrl-C leaves a
+# checkpoint to resume from.
+run 0 $encoder_common --epochs 3 --out "$tmp/encoder3.safetensors" --quiet
+check "resumes an encoder's run" run 0 --encoder --resume \
+  "$tmp/encoder.safetensors.ckpt" --epochs 3 --threads 1 \
+  --out "$tmp/encoder-resumed.safetensors"
+check "... bit for bit" test "$(encoder_scores "$tmp/encoder3.safetensors")" = \
+  "$(encoder_scores "$tmp/encoder-resumed.safetensors")"
+check "a GAN's resume refuses an encoder's checkpoint" \
+  run 1 --resume "$tmp/encoder.safetensors.ckpt" --epochs 3 --out "$tmp/x"
+check "... naming what it lacks" one_line_error ".*no anogan_train metadata"
+interrupt TERM "$tmp/long-encoder.safetensors" $encoder_common
+check "SIGTERM stops an encoder's run with 130" test "$status" -eq 130
+check "... and says how to resume it" \
+  grep -q "^interrupted at step .*--encoder --resume" "$tmp/err"
+
+check "trains an encoder of the discriminator's features" \
+  run 0 $encoder_common --epochs 1 --encoder-input features \
+  --out "$tmp/feature-encoder.safetensors"
+"$score" --info "$tmp/feature-encoder.safetensors" >"$tmp/info" 2>&1
+check "... which the card says" grep -q '^  encoder_input: "*features' "$tmp/info"
+
+# One run calibrates several modes: each its own threshold and settings.
+check "calibrates the encoder and hybrid modes" run 0 $encoder_common \
+  --epochs 1 --calibrate "$data" --calibration-mode encoder \
+  --calibration-mode hybrid --calibration-iterations 2 --quantile 0.5 \
+  --out "$tmp/encoder-calibrated.safetensors"
+"$score" --info "$tmp/encoder-calibrated.safetensors" >"$tmp/info" 2>&1
+check "... writes calibration_encoder" grep -q \
+  '^  calibration_encoder: {"data":.*"quantile":0.5,"threshold":[0-9].*"iterations":0,.*"z_init":"encoder".*"mode":"encoder"}' \
+  "$tmp/info"
+check "... and calibration_hybrid" grep -q \
+  '^  calibration_hybrid: {"data":.*"quantile":0.5,"threshold":[0-9].*"iterations":2,.*"mode":"hybrid"}' \
+  "$tmp/info"
+check "... and leaves the optimising search's threshold alone" \
+  grep -q "^threshold: none" "$tmp/info"
+check "recalibrates the hybrid mode of a model" run 0 \
+  --model "$tmp/encoder-calibrated.safetensors" --calibrate "$data" \
+  --calibration-mode optimise,hybrid --calibration-iterations 3 --threads 1 \
+  --out "$tmp/recalibrated-hybrid.safetensors"
+"$score" --info "$tmp/recalibrated-hybrid.safetensors" >"$tmp/info" 2>&1
+check "... with the iterations asked for" \
+  grep -q '^  calibration_hybrid: {.*"iterations":3,.*"mode":"hybrid"}' "$tmp/info"
+check "... the optimising search's too" grep -q "^threshold: [0-9]" "$tmp/info"
+check "... keeping the other modes' calibration" \
+  grep -q '^  calibration_encoder: {.*"mode":"encoder"}' "$tmp/info"
+check "the hybrid mode takes its own steps unless told" run 0 \
+  --model "$tmp/encoder-calibrated.safetensors" --calibrate "$data" \
+  --calibration-mode hybrid --threads 1 --out "$tmp/hybrid-default.safetensors"
+"$score" --info "$tmp/hybrid-default.safetensors" >"$tmp/info" 2>&1
+check "... 10 of them" grep -q '^  calibration_hybrid: {.*"iterations":10,' "$tmp/info"
+check "a new encoder drops the old one's thresholds" run 0 \
+  --model "$tmp/encoder-calibrated.safetensors" --encoder --data "$data" \
+  --batch 8 --stride 8 --threads 1 --epochs 1 --quiet \
+  --out "$tmp/encoder-again.safetensors"
+"$score" --info "$tmp/encoder-again.safetensors" >"$tmp/info" 2>&1
+check "... calibration_encoder is gone" \
+  test -z "$(grep calibration_encoder "$tmp/info")"
+check "the encoder modes need an encoder" run 2 --model "$tmp/straight.safetensors" \
+  --calibrate "$data" --calibration-mode encoder --out "$tmp/x"
+check "... says so" one_line_error ".*need a model with an encoder"
+
 # Bad arguments: one line, exit 2, nothing written.
+bad_args "--encoder without --model" --encoder --arch "$arch" --data "$data" --out "$tmp/x"
+bad_args "--encoder --model without --data" --model "$tmp/straight.safetensors" \
+  --encoder --out "$tmp/x"
+bad_args "unknown calibration mode" --model "$tmp/straight.safetensors" \
+  --calibrate "$data" --calibration-mode optimise,fast --out "$tmp/x"
+bad_args "--calibration-mode without --calibrate" $encoder_common \
+  --calibration-mode encoder --out "$tmp/x"
+bad_args "bad --encoder-input" $encoder_common --encoder-input pixels --out "$tmp/x"
+bad_args "bad --loss" $encoder_common --loss l3 --out "$tmp/x"
+bad_args "an encoder's --loss comes from its checkpoint" --encoder \
+  --resume "$tmp/encoder.safetensors.ckpt" --loss l2 --out "$tmp/x"
 check "no --out" run 2 --arch "$arch" --data "$data"
 check "... says so" one_line_error "--out is required"
 check "unknown architecture" run 1 --arch nosuch --data "$data" --out "$tmp/x"

@@ -3,11 +3,12 @@
  * Copyright (C) 2026 the gst-anogan authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * A thin front end over libanogan's trainer: pictures from a SOURCE are
+ * A thin front end over libanogan's trainers: pictures from a SOURCE are
  * cut into patches exactly as anogan-score and the element tile at
- * inference, the GAN is trained on them, checkpoints are written as it
- * goes, and the model leaves with a card (and, with --calibrate, an
- * anomaly threshold) in its metadata.
+ * inference, the GAN (or, with --encoder, the encoder of a trained model)
+ * is trained on them, checkpoints are written as it goes, and the model
+ * leaves with a card (and, with --calibrate, anomaly thresholds) in its
+ * metadata.
  */
 #include <errno.h>
 #include <math.h>
@@ -20,6 +21,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "anogan-encoder-train.h"
 #include "anogan-metrics.h"
 #include "anogan-train.h"
 #include "anogan-tool-data.h"
@@ -29,7 +31,7 @@
 #define EXIT_INTERRUPTED 130
 #define DEFAULT_EPOCHS 25
 #define DEFAULT_QUANTILE 0.995
-#define DEFAULT_CALIBRATION_ITERATIONS 500
+#define ITERATIONS_NOT_GIVEN -1
 /* Terminal progress at most this often, log lines at least this often. */
 #define REDRAW_SECONDS 0.2
 #define LOG_SECONDS 30.0
@@ -46,6 +48,11 @@ typedef struct {
   char *augment;
   char *name;
   char *description;
+  char *loss;
+  char *encoder_input;
+  char **calibration_modes;
+  gboolean encoder;
+  guint modes;                  /* 1 << AnoganMode for each to calibrate */
   int epochs;
   int batch;
   double learning_rate;
@@ -86,6 +93,9 @@ arguments_clear (Arguments *a)
   g_free (a->augment);
   g_free (a->name);
   g_free (a->description);
+  g_free (a->loss);
+  g_free (a->encoder_input);
+  g_strfreev (a->calibration_modes);
 }
 
 /* ---- command line ------------------------------------------------------- */
@@ -98,17 +108,24 @@ static const char summary[] =
     "are cut into patches with --stride, edge patches aligned to the border,\n"
     "as anogan-score and the anoganfilter element tile at inference.\n"
     "\n"
+    "--model MODEL --encoder trains an encoder E for a trained model instead\n"
+    "(f-AnoGAN's izi_f): G and D stay as they are, and E learns to map a\n"
+    "normal picture x to the z whose G(z) is closest, minimising the search's\n"
+    "own loss at z = E(x) (Adam, lr 1e-4, beta1 0.5).  The model then scores\n"
+    "with --mode encoder (one pass) or --mode hybrid (E(x), then a few steps).\n"
+    "\n"
     "SOURCE is a folder of pictures, a picture, an IDX file (MNIST layout,\n"
     ".gz or not; --class K takes one class) or a video (frames sampled).\n"
     "\n"
     "A checkpoint (OUT.ckpt unless --checkpoint says otherwise) is written\n"
     "after every epoch, every --checkpoint-minutes and on Ctrl-C, always by\n"
     "replacing the file atomically.  --resume CHECKPOINT continues a run bit\n"
-    "for bit (same data, same thread count), up to --epochs in all.\n"
+    "for bit (same data, same thread count), up to --epochs in all; an\n"
+    "encoder's run resumes with --encoder --resume CHECKPOINT.\n"
     "\n"
     "--calibrate SOURCE scores held-out normal pictures with the search's\n"
-    "settings and stores the --quantile of their scores as the model's\n"
-    "threshold, with those settings beside it.\n"
+    "settings and stores the --quantile of their scores as the threshold of\n"
+    "each --calibration-mode, with those settings beside it.\n"
     "\n"
     "Examples:\n"
     "  anogan-train --arch dcgan32 --data good-parts/ --out parts.safetensors\n"
@@ -116,8 +133,34 @@ static const char summary[] =
     "      --data /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \\\n"
     "      --out dress.safetensors\n"
     "  anogan-train --resume parts.safetensors.ckpt --epochs 40 --out parts.safetensors\n"
+    "  anogan-train --model parts.safetensors --encoder --data good-parts/ \\\n"
+    "      --calibrate held-out/ --calibration-mode encoder,hybrid \\\n"
+    "      --out parts-encoder.safetensors\n"
     "  anogan-train --model parts.safetensors --calibrate held-out/ \\\n"
     "      --calibration-candidates 256 --out parts-calibrated.safetensors";
+
+/* --calibration-mode, repeated or comma-separated, as a set of modes. */
+static gboolean
+parse_modes (Arguments *a, GError **error)
+{
+  a->modes = 0;
+  for (int i = 0; a->calibration_modes && a->calibration_modes[i]; i++) {
+    g_auto (GStrv) words = g_strsplit (a->calibration_modes[i], ",", -1);
+
+    for (int k = 0; words[k]; k++) {
+      const char *w = g_strstrip (words[k]);
+      AnoganMode mode;
+
+      if (!anogan_mode_from_name (w, &mode))
+        return anogan_tool_bad_argument (error, "--calibration-mode must be "
+            "optimise, encoder or hybrid, not \"%s\"", w);
+      a->modes |= 1u << mode;
+    }
+  }
+  if (a->modes == 0)
+    a->modes = 1u << ANOGAN_MODE_OPTIMISE;
+  return TRUE;
+}
 
 static gboolean
 parse_arguments (Arguments *a, int *argc, char ***argv, GError **error)
@@ -135,7 +178,7 @@ parse_arguments (Arguments *a, int *argc, char ***argv, GError **error)
     { "batch", 'b', 0, G_OPTION_ARG_INT, &a->batch,
       "Patches per step (default: 64)", "B" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a->learning_rate,
-      "Adam's learning rate (default: 2e-4)", "F" },
+      "Adam's learning rate (default: 2e-4; 1e-4 with --encoder)", "F" },
     { "beta1", 0, 0, G_OPTION_ARG_DOUBLE, &a->beta1,
       "Adam's beta1 (default: 0.5)", "F" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &a->seed,
@@ -157,27 +200,46 @@ parse_arguments (Arguments *a, int *argc, char ***argv, GError **error)
     { "limit", 0, 0, G_OPTION_ARG_INT, &a->limit,
       "Use at most N pictures, a seeded random choice", "N" },
     { "resume", 'r', 0, G_OPTION_ARG_FILENAME, &a->resume,
-      "Continue from a checkpoint", "CHECKPOINT" },
+      "Continue from a checkpoint (an encoder's with --encoder)",
+      "CHECKPOINT" },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &a->recalibrate,
-      "Train nothing: calibrate this trained model with --calibrate and "
-      "write it to --out", "MODEL" },
+      "A trained model: train its encoder with --encoder, or only "
+      "calibrate it with --calibrate; written to --out", "MODEL" },
+    { "encoder", 0, 0, G_OPTION_ARG_NONE, &a->encoder,
+      "Train an encoder for --model (f-AnoGAN), replacing any it has",
+      NULL },
+    { "encoder-input", 0, 0, G_OPTION_ARG_STRING, &a->encoder_input,
+      "What the new encoder reads: the image (f-AnoGAN's encoder, D's "
+      "layers) or the discriminator's features f(x), which the search "
+      "computes anyway (two small layers) (default: image)",
+      "image|features" },
+    { "loss", 0, 0, G_OPTION_ARG_STRING, &a->loss,
+      "The search's residual loss, which the encoder is trained on and "
+      "calibration scores with: l1 or l2 (default: l1)", "l1|l2" },
     { "checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &a->checkpoint,
       "Checkpoint file (default: OUT.ckpt)", "FILE" },
     { "checkpoint-minutes", 0, 0, G_OPTION_ARG_DOUBLE, &a->checkpoint_minutes,
       "Also write the checkpoint this often (default: 10)", "M" },
     { "calibrate", 0, 0, G_OPTION_ARG_FILENAME, &a->calibrate,
       "Held-out normal pictures that set the threshold", "SOURCE" },
+    { "calibration-mode", 0, 0, G_OPTION_ARG_STRING_ARRAY,
+      &a->calibration_modes,
+      "The search modes to calibrate, repeated or comma-separated; each "
+      "gets its own threshold (default: optimise)",
+      "optimise|encoder|hybrid" },
     { "quantile", 'q', 0, G_OPTION_ARG_DOUBLE, &a->quantile,
       "Threshold: this quantile of normal scores (default: 0.995)", "Q" },
     { "calibration-iterations", 0, 0, G_OPTION_ARG_INT,
       &a->calibration_iterations,
-      "Search steps when calibrating (default: 500)", "N" },
+      "Search steps when calibrating (default: 500; 10 in hybrid mode)",
+      "N" },
     { "calibration-stride", 0, 0, G_OPTION_ARG_INT, &a->calibration_stride,
       "Tile stride when calibrating (default: the tile size)", "S" },
     { "calibration-candidates", 0, 0, G_OPTION_ARG_INT,
       &a->calibration_candidates,
       "Start each tile from the best of K fixed points of the latent "
-      "space when calibrating (default: 0, from the origin)", "K" },
+      "space when calibrating the optimising mode (default: 0, from the "
+      "origin)", "K" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &a->name,
       "The model card's name", "TEXT" },
     { "description", 0, 0, G_OPTION_ARG_STRING, &a->description,
@@ -198,7 +260,7 @@ parse_arguments (Arguments *a, int *argc, char ***argv, GError **error)
   a->class_index = -1;
   a->checkpoint_minutes = 10.0;
   a->quantile = DEFAULT_QUANTILE;
-  a->calibration_iterations = DEFAULT_CALIBRATION_ITERATIONS;
+  a->calibration_iterations = ITERATIONS_NOT_GIVEN;
   a->calibration_stride = -1;
 
   g_option_context_set_summary (context, summary);
@@ -210,20 +272,48 @@ parse_arguments (Arguments *a, int *argc, char ***argv, GError **error)
         (*argv)[1]);
   if (a->out == NULL)
     return anogan_tool_bad_argument (error, "--out is required");
-  if (a->recalibrate != NULL && (a->arch != NULL || a->data != NULL
-          || a->resume != NULL || a->calibrate == NULL))
+  if (a->encoder && a->recalibrate == NULL && a->resume == NULL)
+    return anogan_tool_bad_argument (error, "--encoder trains the encoder "
+        "of a trained model: it takes --model (or --resume)");
+  if (a->encoder && a->recalibrate != NULL && (a->arch != NULL
+          || a->resume != NULL || a->data == NULL))
+    return anogan_tool_bad_argument (error, "--model --encoder takes --data "
+        "and no --arch or --resume");
+  if (a->encoder && a->arch != NULL)
+    return anogan_tool_bad_argument (error, "--encoder trains the encoder "
+        "of a trained model: --arch is for training a GAN");
+  if (!a->encoder && a->recalibrate != NULL && (a->arch != NULL
+          || a->data != NULL || a->resume != NULL || a->calibrate == NULL))
     return anogan_tool_bad_argument (error, "--model calibrates a trained "
-        "model: it takes --calibrate and no --arch, --data or --resume");
+        "model: it takes --calibrate and no --arch, --data or --resume "
+        "(or --encoder --data to train its encoder)");
   if (a->recalibrate == NULL && a->resume == NULL
       && (a->arch == NULL || a->data == NULL))
     return anogan_tool_bad_argument (error,
         "--arch and --data are required (or --resume)");
   if (a->resume != NULL && (a->arch != NULL || a->batch >= 0
           || a->learning_rate >= 0 || a->beta1 >= 0 || a->seed >= 0
-          || a->augment != NULL || a->patch != NULL))
+          || a->augment != NULL || a->patch != NULL
+          || (a->encoder && a->loss != NULL)))
     return anogan_tool_bad_argument (error, "--arch, --batch, --lr, "
-        "--beta1, --seed, --augment and --patch come from the checkpoint "
-        "when resuming");
+        "--beta1, --seed, --augment, --patch and an encoder's --loss come "
+        "from the checkpoint when resuming");
+  if (a->encoder_input != NULL && (!a->encoder || a->recalibrate == NULL))
+    return anogan_tool_bad_argument (error, "--encoder-input is for a new "
+        "encoder: --model MODEL --encoder");
+  if (a->encoder_input != NULL && strcmp (a->encoder_input, "image") != 0
+      && strcmp (a->encoder_input, "features") != 0)
+    return anogan_tool_bad_argument (error, "--encoder-input must be image "
+        "or features, not \"%s\"", a->encoder_input);
+  if (a->loss != NULL && strcmp (a->loss, "l1") != 0
+      && strcmp (a->loss, "l2") != 0)
+    return anogan_tool_bad_argument (error, "--loss must be l1 or l2, not "
+        "\"%s\"", a->loss);
+  if (!parse_modes (a, error))
+    return FALSE;
+  if (a->calibration_modes != NULL && a->calibrate == NULL)
+    return anogan_tool_bad_argument (error, "--calibration-mode needs "
+        "--calibrate");
   if (a->seed < -1)
     return anogan_tool_bad_argument (error, "--seed must not be negative");
   if (a->seed == -1)
@@ -240,7 +330,8 @@ parse_arguments (Arguments *a, int *argc, char ***argv, GError **error)
   if (a->calibration_candidates < 0)
     return anogan_tool_bad_argument (error,
         "--calibration-candidates must not be negative");
-  if (a->calibration_iterations < 1)
+  if (a->calibration_iterations < 1
+      && a->calibration_iterations != ITERATIONS_NOT_GIVEN)
     return anogan_tool_bad_argument (error,
         "--calibration-iterations must be at least 1");
   return TRUE;
@@ -320,6 +411,49 @@ check_patch (const Arguments *a, const AnoganModel *model, GError **error)
   return TRUE;
 }
 
+/* --model --encoder: the trained model with a fresh encoder in place of
+ * any it had.  Thresholds of the encoder modes were measured with the old
+ * one, so they go; G, D and the rest of the card stay. */
+static AnoganModel *
+model_with_new_encoder (const Arguments *a, GError **error)
+{
+  g_autoptr (AnoganModel) trained = anogan_model_load (a->recalibrate, error);
+  AnoganModel *model;
+
+  if (trained == NULL)
+    return NULL;
+  if (a->encoder_input && strcmp (a->encoder_input, "features") == 0)
+    model = anogan_model_add_feature_encoder (trained, NULL, a->seed, error);
+  else
+    model = anogan_model_add_encoder (trained, NULL, a->seed, error);
+  if (model) {
+    json_object_remove_member (model->metadata, "calibration_encoder");
+    json_object_remove_member (model->metadata, "calibration_hybrid");
+  }
+  return model;
+}
+
+static AnoganResidualLoss
+residual_loss (const Arguments *a)
+{
+  return a->loss && strcmp (a->loss, "l2") == 0 ? ANOGAN_LOSS_L2
+      : ANOGAN_LOSS_L1;
+}
+
+/* Calibrating the encoder modes needs an encoder; said before any
+ * training rather than after it. */
+static gboolean
+check_calibration_modes (const Arguments *a, const AnoganModel *model,
+    GError **error)
+{
+  if (a->calibrate && (a->modes & ~(1u << ANOGAN_MODE_OPTIMISE))
+      && !anogan_model_has_encoder (model))
+    return anogan_tool_bad_argument (error, "--calibration-mode encoder and "
+        "hybrid need a model with an encoder; train one with --model MODEL "
+        "--encoder");
+  return TRUE;
+}
+
 /* ---- data --------------------------------------------------------------- */
 
 typedef struct {
@@ -353,6 +487,83 @@ load_patches (const DataSpec *spec, const AnoganModel *model, gsize *n,
       in->dims[2], spec->stride, n, error);
 }
 
+/* ---- the trainer -------------------------------------------------------- */
+
+/* A run trains the GAN or the encoder of a trained model; the loop, the
+ * checkpoints, the progress and the card are the same for both. */
+typedef struct {
+  AnoganTrainer *gan;
+  AnoganEncoderTrainer *encoder;
+  AnoganTrainStats gan_stats;   /* of the last step */
+  AnoganEncoderTrainStats encoder_stats;
+} Training;
+
+static void
+training_clear (Training *t)
+{
+  g_clear_pointer (&t->gan, anogan_trainer_free);
+  g_clear_pointer (&t->encoder, anogan_encoder_trainer_free);
+}
+
+static AnoganModel *
+training_model (const Training *t)
+{
+  return t->gan ? anogan_trainer_get_model (t->gan)
+      : anogan_encoder_trainer_get_model (t->encoder);
+}
+
+static const AnoganTrainOptions *
+training_options (const Training *t)
+{
+  return t->gan ? anogan_trainer_get_options (t->gan)
+      : &anogan_encoder_trainer_get_options (t->encoder)->base;
+}
+
+static gint64
+training_step_count (const Training *t)
+{
+  return t->gan ? anogan_trainer_get_step (t->gan)
+      : anogan_encoder_trainer_get_step (t->encoder);
+}
+
+static gint64
+training_steps_per_epoch (const Training *t)
+{
+  return t->gan ? anogan_trainer_steps_per_epoch (t->gan)
+      : anogan_encoder_trainer_steps_per_epoch (t->encoder);
+}
+
+static gboolean
+training_set_data (Training *t, gsize n, const float *patches,
+    GError **error)
+{
+  return t->gan ? anogan_trainer_set_data (t->gan, n, patches, error)
+      : anogan_encoder_trainer_set_data (t->encoder, n, patches, error);
+}
+
+static void
+training_step (Training *t)
+{
+  if (t->gan)
+    anogan_trainer_step (t->gan, &t->gan_stats);
+  else
+    anogan_encoder_trainer_step (t->encoder, &t->encoder_stats);
+}
+
+static gboolean
+training_save_checkpoint (Training *t, const char *path, GError **error)
+{
+  return t->gan ? anogan_trainer_save_checkpoint (t->gan, path, error)
+      : anogan_encoder_trainer_save_checkpoint (t->encoder, path, error);
+}
+
+/* The card's record of the run. */
+static const char *
+training_card_key (const Training *t)
+{
+  return t->gan ? "training" : "encoder_training";
+}
+
 /* ---- the model card ----------------------------------------------------- */
 
 static void
@@ -372,12 +583,12 @@ card_object (AnoganModel *model, const char *key)
 }
 
 static void
-write_training_card (AnoganTrainer *t, const DataSpec *spec, gsize patches,
-    int pictures, int epochs, double seconds, const AnoganTrainStats *last)
+write_training_card (Training *t, const DataSpec *spec, gsize patches,
+    int pictures, int epochs, double seconds)
 {
-  AnoganModel *model = anogan_trainer_get_model (t);
-  const AnoganTrainOptions *o = anogan_trainer_get_options (t);
-  JsonObject *card = card_object (model, "training");
+  AnoganModel *model = training_model (t);
+  const AnoganTrainOptions *o = training_options (t);
+  JsonObject *card = card_object (model, training_card_key (t));
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *date = g_date_time_format_iso8601 (now);
   g_autofree char *augment = augment_to_string (o->augment);
@@ -392,30 +603,42 @@ write_training_card (AnoganTrainer *t, const DataSpec *spec, gsize patches,
   json_object_set_int_member (card, "pictures", pictures);
   json_object_set_int_member (card, "patches", patches);
   json_object_set_int_member (card, "epochs", epochs);
-  json_object_set_int_member (card, "steps", anogan_trainer_get_step (t));
+  json_object_set_int_member (card, "steps", training_step_count (t));
   json_object_set_int_member (card, "batch", o->batch);
   json_object_set_double_member (card, "learning_rate", o->learning_rate);
   json_object_set_double_member (card, "beta1", o->beta1);
   json_object_set_double_member (card, "beta2", o->beta2);
   set_string (card, "seed", seed);
   set_string (card, "augment", augment);
+  if (t->encoder)
+    set_string (card, "loss", anogan_encoder_trainer_get_options (
+            t->encoder)->loss == ANOGAN_LOSS_L2 ? "l2" : "l1");
   json_object_set_int_member (card, "threads", o->threads);
   json_object_set_double_member (card, "seconds",
       round (spec->seconds_before + seconds));
   set_string (card, "date", date);
-  if (last) {
-    json_object_set_double_member (card, "final_d_loss", last->d_loss);
-    json_object_set_double_member (card, "final_g_loss", last->g_loss);
+  if (t->gan) {
+    json_object_set_double_member (card, "final_d_loss",
+        t->gan_stats.d_loss);
+    json_object_set_double_member (card, "final_g_loss",
+        t->gan_stats.g_loss);
+  } else {
+    json_object_set_double_member (card, "final_loss",
+        t->encoder_stats.loss);
+    json_object_set_double_member (card, "final_residual",
+        t->encoder_stats.residual);
+    json_object_set_double_member (card, "final_discrimination",
+        t->encoder_stats.discrimination);
   }
 }
 
 /* The data of a resumed run: what the checkpoint's card says, unless the
  * command line says otherwise. */
 static void
-data_spec_from_card (DataSpec *spec, const Arguments *a, AnoganModel *model)
+data_spec_from_card (DataSpec *spec, const Arguments *a, const Training *t)
 {
-  JsonObject *card = json_object_get_object_member (model->metadata,
-      "training");
+  JsonObject *card = json_object_get_object_member (
+      training_model (t)->metadata, training_card_key (t));
   const char *seed;
 
   if (card == NULL || !json_object_has_member (card, "data"))
@@ -440,17 +663,24 @@ data_spec_from_card (DataSpec *spec, const Arguments *a, AnoganModel *model)
 /* The last losses a resumed run's card reports, which stand until the run
  * takes a step of its own. */
 static void
-losses_from_card (AnoganModel *model, AnoganTrainStats *last)
+losses_from_card (Training *t)
 {
-  JsonObject *card = json_object_get_object_member (model->metadata,
-      "training");
+  JsonObject *card = json_object_get_object_member (
+      training_model (t)->metadata, training_card_key (t));
 
   if (card == NULL)
     return;
-  last->d_loss = json_object_get_double_member_with_default (card,
+  t->gan_stats.d_loss = json_object_get_double_member_with_default (card,
       "final_d_loss", 0.0);
-  last->g_loss = json_object_get_double_member_with_default (card,
+  t->gan_stats.g_loss = json_object_get_double_member_with_default (card,
       "final_g_loss", 0.0);
+  t->encoder_stats.loss = json_object_get_double_member_with_default (card,
+      "final_loss", 0.0);
+  t->encoder_stats.residual = json_object_get_double_member_with_default (
+      card, "final_residual", 0.0);
+  t->encoder_stats.discrimination =
+      json_object_get_double_member_with_default (card,
+      "final_discrimination", 0.0);
 }
 
 /* ---- progress ----------------------------------------------------------- */
@@ -463,19 +693,44 @@ typedef struct {
   gint64 last_log_us;
   gint64 first_step;
   int batch;
+  /* The encoder's losses summed over the epoch so far. */
+  AnoganEncoderTrainStats epoch_sum;
+  int epoch_steps;
+  gint64 epoch_start_us;
 } Progress;
 
+/* The last step's losses, as a terminal line or a log line shows them. */
+static char *
+format_losses (const Training *t, gboolean terminal)
+{
+  const AnoganTrainStats *g = &t->gan_stats;
+  const AnoganEncoderTrainStats *e = &t->encoder_stats;
+
+  if (t->gan && terminal)
+    return g_strdup_printf ("D %.3f  G %.3f  D(x) %.2f  D(G(z)) %.2f",
+        g->d_loss, g->g_loss, g->d_real, g->d_fake);
+  if (t->gan)
+    return g_strdup_printf ("d_loss %.4f g_loss %.4f d_real %.3f "
+        "d_fake %.3f", g->d_loss, g->g_loss, g->d_real, g->d_fake);
+  if (terminal)
+    return g_strdup_printf ("loss %.3f  residual %.3f  discrimination %.3f",
+        e->loss, e->residual, e->discrimination);
+  return g_strdup_printf ("loss %.4f residual %.4f discrimination %.4f",
+      e->loss, e->residual, e->discrimination);
+}
+
 static void
-progress_show (Progress *p, AnoganTrainer *t, gint64 per_epoch,
-    int epochs, const AnoganTrainStats *s, gboolean force)
+progress_show (Progress *p, const Training *t, gint64 per_epoch,
+    int epochs, gboolean force)
 {
   gint64 now = g_get_monotonic_time ();
-  gint64 step = anogan_trainer_get_step (t);
+  gint64 step = training_step_count (t);
   gint64 total = per_epoch * epochs;
   double elapsed = (now - p->start_us) / 1e6;
   double rate = elapsed > 0 ? (step - p->first_step) * p->batch / elapsed : 0;
   double eta = rate > 0 ? (total - step) * p->batch / rate : 0;
   int epoch = (int) MIN ((step - 1) / per_epoch + 1, epochs);
+  g_autofree char *losses = NULL;
 
   if (p->quiet)
     return;
@@ -488,21 +743,50 @@ progress_show (Progress *p, AnoganTrainer *t, gint64 per_epoch,
     for (int i = 0; i < 24; i++)
       bar[i] = i < filled ? '#' : '.';
     bar[24] = '\0';
-    fprintf (stderr, "\rE %d/%d [%s] %3.0f%%  D %.3f  G %.3f  "
-        "D(x) %.2f  D(G(z)) %.2f  %.0f patches/s  ETA %02d:%02d:%02d ",
-        epoch, epochs, bar, 100.0 * step / total, s->d_loss, s->g_loss,
-        s->d_real, s->d_fake, rate, (int) eta / 3600, (int) eta / 60 % 60,
-        (int) eta % 60);
+    losses = format_losses (t, TRUE);
+    fprintf (stderr, "\rE %d/%d [%s] %3.0f%%  %s  %.0f patches/s  "
+        "ETA %02d:%02d:%02d ", epoch, epochs, bar, 100.0 * step / total,
+        losses, rate, (int) eta / 3600, (int) eta / 60 % 60, (int) eta % 60);
     p->last_draw_us = now;
   } else {
     if (!force && now - p->last_log_us < LOG_SECONDS * 1e6)
       return;
+    losses = format_losses (t, FALSE);
     fprintf (stderr, "epoch %d/%d step %" G_GINT64_FORMAT "/%"
-        G_GINT64_FORMAT " d_loss %.4f g_loss %.4f d_real %.3f d_fake %.3f "
-        "%.0f patches/s\n", epoch, epochs, step, total, s->d_loss,
-        s->g_loss, s->d_real, s->d_fake, rate);
+        G_GINT64_FORMAT " %s %.0f patches/s\n", epoch, epochs, step, total,
+        losses, rate);
     p->last_log_us = now;
   }
+}
+
+/* An encoder's loss falls slowly and its batches are noisy: each epoch
+ * ends with its mean, the figure to watch. */
+static void
+progress_epoch (Progress *p, const Training *t, gint64 per_epoch,
+    int epochs)
+{
+  const AnoganEncoderTrainStats *s = &t->encoder_stats;
+  gint64 step = training_step_count (t);
+  gint64 now = g_get_monotonic_time ();
+
+  if (t->encoder == NULL)
+    return;
+  p->epoch_sum.loss += s->loss;
+  p->epoch_sum.residual += s->residual;
+  p->epoch_sum.discrimination += s->discrimination;
+  p->epoch_steps++;
+  if (step % per_epoch != 0)
+    return;
+  if (!p->quiet)
+    fprintf (stderr, "%sepoch %d/%d: mean loss %.4f (residual %.4f, "
+        "discrimination %.4f) over %d steps, %.1f s\n", p->tty ? "\n" : "",
+        (int) (step / per_epoch), epochs, p->epoch_sum.loss / p->epoch_steps,
+        p->epoch_sum.residual / p->epoch_steps,
+        p->epoch_sum.discrimination / p->epoch_steps, p->epoch_steps,
+        (now - p->epoch_start_us) / 1e6);
+  memset (&p->epoch_sum, 0, sizeof p->epoch_sum);
+  p->epoch_steps = 0;
+  p->epoch_start_us = now;
 }
 
 static void
@@ -514,32 +798,33 @@ progress_end (Progress *p)
 
 /* ---- calibration -------------------------------------------------------- */
 
+/* Scores the held-out @pictures as the search in @mode does and stores the
+ * --quantile of their scores as the mode's threshold, with the settings
+ * beside it: the optimising search's as the model's threshold and the
+ * card's "calibration", the encoder modes' in "calibration_encoder" and
+ * "calibration_hybrid" only. */
 static gboolean
-calibrate (const Arguments *a, AnoganModel *model, GError **error)
+calibrate_mode (const Arguments *a, AnoganModel *model, GPtrArray *pictures,
+    AnoganMode mode, GError **error)
 {
   AnoganSearchOptions options;
-  AnoganToolDataOptions data_options;
-  g_autoptr (GPtrArray) pictures = NULL;
   g_autoptr (AnoganToolScorer) scorer = NULL;
   g_autofree AnoganToolScore *scores = NULL;
   g_autofree double *values = NULL;
+  g_autofree char *key = NULL;
   double threshold, mean = 0.0, largest = -INFINITY;
   int stride = a->calibration_stride > 0 ? a->calibration_stride
       : ANOGAN_TOOL_STRIDE_OF_TILE;
   JsonObject *card;
 
-  anogan_tool_data_options_init (&data_options);
-  data_options.min_width = model->input.dims[2];
-  data_options.min_height = model->input.dims[1];
-  pictures = anogan_tool_data_load (a->calibrate, &data_options, error);
-  if (pictures == NULL)
-    return FALSE;
-
   anogan_search_options_init (&options);
-  options.iterations = a->calibration_iterations;
   options.candidates = a->calibration_candidates;
   options.lambda = model->lambda;
+  options.loss = residual_loss (a);
   options.threads = a->threads;
+  anogan_search_options_set_mode (&options, mode,
+      a->calibration_iterations == ITERATIONS_NOT_GIVEN ? -1
+      : a->calibration_iterations);
   scorer = anogan_tool_scorer_new (model, &options, stride, error);
   if (scorer == NULL)
     return FALSE;
@@ -560,8 +845,13 @@ calibrate (const Arguments *a, AnoganModel *model, GError **error)
           &threshold, error))
     return FALSE;
 
-  model->threshold = threshold;
-  card = card_object (model, "calibration");
+  if (mode == ANOGAN_MODE_OPTIMISE) {
+    model->threshold = threshold;
+    key = g_strdup ("calibration");
+  } else {
+    key = g_strconcat ("calibration_", anogan_mode_name (mode), NULL);
+  }
+  card = card_object (model, key);
   set_string (card, "data", a->calibrate);
   json_object_set_int_member (card, "pictures", pictures->len);
   json_object_set_double_member (card, "quantile", a->quantile);
@@ -573,68 +863,124 @@ calibrate (const Arguments *a, AnoganModel *model, GError **error)
       options.learning_rate);
   json_object_set_double_member (card, "lambda", options.lambda);
   set_string (card, "loss", options.loss == ANOGAN_LOSS_L2 ? "l2" : "l1");
-  set_string (card, "z_init", "zero");
+  set_string (card, "z_init", mode == ANOGAN_MODE_OPTIMISE ? "zero"
+      : "encoder");
   json_object_set_int_member (card, "candidates", options.candidates);
   json_object_set_int_member (card, "stride", scorer->stride_x);
+  if (mode != ANOGAN_MODE_OPTIMISE)
+    set_string (card, "mode", anogan_mode_name (mode));
   if (!a->quiet)
-    fprintf (stderr, "calibrated on %u pictures: threshold %.4g (%.1f%% "
-        "quantile; mean %.4g, max %.4g)\n", pictures->len, threshold,
+    fprintf (stderr, "calibrated %s on %u pictures: threshold %.4g (%.1f%% "
+        "quantile; mean %.4g, max %.4g)\n", mode == ANOGAN_MODE_OPTIMISE
+        ? "the optimising search" : mode == ANOGAN_MODE_ENCODER
+        ? "the encoder mode" : "the hybrid mode", pictures->len, threshold,
         100.0 * a->quantile, mean, largest);
+  return TRUE;
+}
+
+/* Every --calibration-mode, on the same held-out pictures. */
+static gboolean
+calibrate (const Arguments *a, AnoganModel *model, GError **error)
+{
+  AnoganToolDataOptions data_options;
+  g_autoptr (GPtrArray) pictures = NULL;
+
+  anogan_tool_data_options_init (&data_options);
+  data_options.min_width = model->input.dims[2];
+  data_options.min_height = model->input.dims[1];
+  pictures = anogan_tool_data_load (a->calibrate, &data_options, error);
+  if (pictures == NULL)
+    return FALSE;
+  for (AnoganMode mode = ANOGAN_MODE_OPTIMISE; mode <= ANOGAN_MODE_HYBRID;
+      mode++)
+    if ((a->modes & (1u << mode))
+        && !calibrate_mode (a, model, pictures, mode, error))
+      return FALSE;
   return TRUE;
 }
 
 /* ---- main --------------------------------------------------------------- */
 
-static AnoganTrainer *
-start_trainer (const Arguments *a, DataSpec *spec, GError **error)
+/* The options both trainers take from the command line. */
+static gboolean
+train_options_from_arguments (const Arguments *a, AnoganTrainOptions *o,
+    GError **error)
 {
-  AnoganTrainOptions options;
-  AnoganModel *model;
-
-  if (a->resume) {
-    AnoganTrainer *t = anogan_trainer_resume (a->resume, a->threads, error);
-    if (t)
-      data_spec_from_card (spec, a, anogan_trainer_get_model (t));
-    return t;
-  }
-  anogan_train_options_init (&options);
   if (a->batch >= 0)
-    options.batch = a->batch;
+    o->batch = a->batch;
   if (a->learning_rate >= 0)
-    options.learning_rate = a->learning_rate;
+    o->learning_rate = a->learning_rate;
   if (a->beta1 >= 0)
-    options.beta1 = a->beta1;
-  options.seed = a->seed;
-  options.threads = a->threads;
-  if (!parse_augment (a->augment, &options.augment, error))
-    return NULL;
-  model = new_model (a->arch, a->seed, error);
-  if (model == NULL)
-    return NULL;
-  if (!check_patch (a, model, error)) {
-    anogan_model_free (model);
-    return NULL;
-  }
-  return anogan_trainer_new (model, &options, error);
+    o->beta1 = a->beta1;
+  o->seed = a->seed;
+  o->threads = a->threads;
+  return parse_augment (a->augment, &o->augment, error);
+}
+
+/* A new run: the GAN of a new model of --arch, or a new encoder for the
+ * trained --model. */
+static gboolean
+start_new_training (const Arguments *a, Training *t, GError **error)
+{
+  AnoganEncoderTrainOptions options;
+  g_autoptr (AnoganModel) model = NULL;
+
+  /* The GAN's options are the encoder's base, with other defaults. */
+  anogan_encoder_train_options_init (&options);
+  if (!a->encoder)
+    anogan_train_options_init (&options.base);
+  options.loss = residual_loss (a);
+  if (!train_options_from_arguments (a, &options.base, error))
+    return FALSE;
+  model = a->encoder ? model_with_new_encoder (a, error)
+      : new_model (a->arch, a->seed, error);
+  if (model == NULL || !check_patch (a, model, error))
+    return FALSE;
+  if (a->encoder)
+    t->encoder = anogan_encoder_trainer_new (g_steal_pointer (&model),
+        &options, error);
+  else
+    t->gan = anogan_trainer_new (g_steal_pointer (&model), &options.base,
+        error);
+  return t->gan != NULL || t->encoder != NULL;
 }
 
 static gboolean
-save_checkpoint (AnoganTrainer *t, const char *path, const DataSpec *spec,
-    gsize patches, int pictures, int epochs, double seconds,
-    const AnoganTrainStats *last, GError **error)
+start_training (const Arguments *a, DataSpec *spec, Training *t,
+    GError **error)
 {
-  write_training_card (t, spec, patches, pictures, epochs, seconds, last);
-  return anogan_trainer_save_checkpoint (t, path, error);
+  if (a->resume) {
+    if (a->encoder)
+      t->encoder = anogan_encoder_trainer_resume (a->resume, a->threads,
+          error);
+    else
+      t->gan = anogan_trainer_resume (a->resume, a->threads, error);
+    if (t->gan == NULL && t->encoder == NULL)
+      return FALSE;
+    data_spec_from_card (spec, a, t);
+    losses_from_card (t);
+    return TRUE;
+  }
+  return start_new_training (a, t, error);
 }
 
-/* --model: a trained model gets a new threshold, and nothing else
+static gboolean
+save_checkpoint (Training *t, const char *path, const DataSpec *spec,
+    gsize patches, int pictures, int epochs, double seconds, GError **error)
+{
+  write_training_card (t, spec, patches, pictures, epochs, seconds);
+  return training_save_checkpoint (t, path, error);
+}
+
+/* --model alone: a trained model gets new thresholds, and nothing else
  * changes. */
 static int
 recalibrate (const Arguments *a, GError **error)
 {
   g_autoptr (AnoganModel) model = anogan_model_load (a->recalibrate, error);
 
-  if (model == NULL || !anogan_model_make_writable (model, error)
+  if (model == NULL || !check_calibration_modes (a, model, error)
+      || !anogan_model_make_writable (model, error)
       || !calibrate (a, model, error) || !anogan_model_save (model, a->out,
           error))
     return 1;
@@ -648,11 +994,10 @@ run (const Arguments *a, GError **error)
 {
   DataSpec spec = { g_strdup (a->data), a->class_index, a->limit, a->stride,
     (guint64) a->seed, 0.0 };
-  g_autoptr (AnoganTrainer) t = NULL;
+  Training t = { 0 };
   g_autofree float *patches = NULL;
   g_autofree char *checkpoint = a->checkpoint ? g_strdup (a->checkpoint)
       : g_strconcat (a->out, ".ckpt", NULL);
-  AnoganTrainStats last = { 0 };
   gsize n_patches = 0;
   int n_pictures = 0;
   gint64 per_epoch, total, last_checkpoint_us;
@@ -660,12 +1005,11 @@ run (const Arguments *a, GError **error)
   AnoganModel *model;
   int status = 0;
 
-  t = start_trainer (a, &spec, error);
-  if (t == NULL)
+  if (!start_training (a, &spec, &t, error))
     goto failed;
-  model = anogan_trainer_get_model (t);
-  if (a->resume)
-    losses_from_card (model, &last);
+  model = training_model (&t);
+  if (!check_calibration_modes (a, model, error))
+    goto failed;
   if (spec.source == NULL) {
     anogan_tool_bad_argument (error, "--data is required: the checkpoint "
         "does not say what it was trained on");
@@ -674,59 +1018,61 @@ run (const Arguments *a, GError **error)
   if (spec.stride < 0)
     spec.stride = MAX (1, model->input.dims[2] / 2);
   patches = load_patches (&spec, model, &n_patches, &n_pictures, error);
-  if (patches == NULL || !anogan_trainer_set_data (t, n_patches, patches,
-          error))
+  if (patches == NULL || !training_set_data (&t, n_patches, patches, error))
     goto failed;
 
-  per_epoch = anogan_trainer_steps_per_epoch (t);
+  per_epoch = training_steps_per_epoch (&t);
   total = per_epoch * a->epochs;
   if (!a->quiet)
     fprintf (stderr, "%s: %d pictures, %" G_GSIZE_FORMAT " patches of %dx%d, "
-        "%" G_GINT64_FORMAT " steps of %d per epoch%s\n", spec.source,
+        "%" G_GINT64_FORMAT " steps of %d per epoch%s%s\n", spec.source,
         n_pictures, n_patches, model->input.dims[2], model->input.dims[1],
-        per_epoch, anogan_trainer_get_options (t)->batch,
-        anogan_trainer_get_step (t) > 0 ? ", resumed" : "");
+        per_epoch, training_options (&t)->batch,
+        t.encoder ? ", training the encoder" : "",
+        training_step_count (&t) > 0 ? ", resumed" : "");
 
   signal (SIGINT, on_interrupt);
   signal (SIGTERM, on_interrupt);
   progress.tty = isatty (fileno (stderr));
   progress.quiet = a->quiet;
   progress.start_us = last_checkpoint_us = g_get_monotonic_time ();
-  progress.first_step = anogan_trainer_get_step (t);
-  progress.batch = anogan_trainer_get_options (t)->batch;
+  progress.epoch_start_us = progress.start_us;
+  progress.first_step = training_step_count (&t);
+  progress.batch = training_options (&t)->batch;
 
-  while (anogan_trainer_get_step (t) < total && !interrupted) {
+  while (training_step_count (&t) < total && !interrupted) {
     gint64 now;
 
-    anogan_trainer_step (t, &last);
-    progress_show (&progress, t, per_epoch, a->epochs, &last, FALSE);
+    training_step (&t);
+    progress_epoch (&progress, &t, per_epoch, a->epochs);
+    progress_show (&progress, &t, per_epoch, a->epochs, FALSE);
     now = g_get_monotonic_time ();
-    if (anogan_trainer_get_step (t) % per_epoch == 0
+    if (training_step_count (&t) % per_epoch == 0
         || now - last_checkpoint_us > a->checkpoint_minutes * 60e6) {
-      if (!save_checkpoint (t, checkpoint, &spec, n_patches, n_pictures,
-              a->epochs, (now - progress.start_us) / 1e6, &last, error))
+      if (!save_checkpoint (&t, checkpoint, &spec, n_patches, n_pictures,
+              a->epochs, (now - progress.start_us) / 1e6, error))
         goto failed;
       last_checkpoint_us = now;
     }
   }
-  if (anogan_trainer_get_step (t) > progress.first_step)
-    progress_show (&progress, t, per_epoch, a->epochs, &last, TRUE);
+  if (training_step_count (&t) > progress.first_step)
+    progress_show (&progress, &t, per_epoch, a->epochs, TRUE);
   progress_end (&progress);
 
   if (interrupted) {
-    if (!save_checkpoint (t, checkpoint, &spec, n_patches, n_pictures,
+    if (!save_checkpoint (&t, checkpoint, &spec, n_patches, n_pictures,
             a->epochs, (g_get_monotonic_time () - progress.start_us) / 1e6,
-            &last, error))
+            error))
       goto failed;
     fprintf (stderr, "interrupted at step %" G_GINT64_FORMAT ": checkpoint "
-        "in %s; continue with --resume %s\n", anogan_trainer_get_step (t),
-        checkpoint, checkpoint);
+        "in %s; continue with %s--resume %s\n", training_step_count (&t),
+        checkpoint, t.encoder ? "--encoder " : "", checkpoint);
     status = EXIT_INTERRUPTED;
     goto done;
   }
 
-  write_training_card (t, &spec, n_patches, n_pictures, a->epochs,
-      (g_get_monotonic_time () - progress.start_us) / 1e6, &last);
+  write_training_card (&t, &spec, n_patches, n_pictures, a->epochs,
+      (g_get_monotonic_time () - progress.start_us) / 1e6);
   set_string (model->metadata, "name", a->name);
   set_string (model->metadata, "description", a->description);
   if (a->calibrate && !calibrate (a, model, error))
@@ -740,6 +1086,7 @@ run (const Arguments *a, GError **error)
 failed:
   status = 1;
 done:
+  training_clear (&t);
   g_free (spec.source);
   return status;
 }
@@ -756,7 +1103,7 @@ main (int argc, char **argv)
     arguments_clear (&args);
     return EXIT_BAD_ARGUMENTS;
   }
-  status = args.recalibrate ? recalibrate (&args, &error)
+  status = args.recalibrate && !args.encoder ? recalibrate (&args, &error)
       : run (&args, &error);
   if (error) {
     fprintf (stderr, "anogan-train: %s\n", error->message);

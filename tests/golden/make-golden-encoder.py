@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 # make-golden-encoder.py: f-AnoGAN's encoder training steps, for
 # test-encoder-train.c
 #
