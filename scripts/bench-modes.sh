@@ -122,6 +122,7 @@ if has_property mode; then
   modes=$(awk '/^  mode +:/ { on = 1; next }
     on && /^  [a-z]/ { exit }
     on && /\([0-9]+\): / { print $2 }' "$inspect" | tr '\n' ' ')
+  modes=${modes% }
 fi
 has_skip=false
 has_property skip-unchanged && has_skip=true
@@ -205,6 +206,8 @@ rows=$work/rows.txt
 : >"$rows"
 notes=$work/notes.txt
 : >"$notes"
+warnings=$work/warnings.txt
+: >"$warnings"
 
 # run NAME INPUT COUNT PROPERTY...: one timed run; appends its row.
 run () {
@@ -236,6 +239,9 @@ run () {
     die "$name: gst-launch-1.0 failed"
   }
   busy1=$(busy_jiffies)
+  # The element's warnings (a mode without a threshold, a fallback), once.
+  sed -n 's/^WARNING: from element [^ ]*: /- '"$name on the $input input"': /p' \
+    "$log" | sort -u >>"$warnings"
   # One row: the figures from the messages, the timing and /proc/stat.
   awk -v name="$name" -v input="$input" -v hz="$hz" -v cores="$cores" \
       -v busy="$((busy1 - busy0))" -v load0="$load0" \
@@ -374,6 +380,12 @@ report=$work/report.md
         printf "Hybrid on the moving clip: %.2f fps (floor 3): %s.\n",
           hybrid, (hybrid >= 3 ? "met" : "not met")
     }' "$rows"
+  if [ -s "$warnings" ]; then
+    echo
+    echo "Warnings:"
+    echo
+    cat "$warnings"
+  fi
   if [ -s "$notes" ]; then
     echo
     echo "Not run:"
