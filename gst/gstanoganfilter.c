@@ -33,19 +33,28 @@
  * The frame (or the #GstAnoganFilter:roi) is cut into tiles of the
  * model's input size, stepping by #GstAnoganFilter:tile-stride, the last
  * column and row flush with the border; an area smaller than one tile is
- * padded by repeating its last column and row.  For each tile, Adam
- * searches the latent space for the picture closest to the tile, and the
- * loss at the end is the tile's score; the frame's score is its highest
- * tile score, anomalous when it reaches the threshold.  A threshold only
- * holds for scores searched as it was calibrated, so every search setting
- * a property leaves at its default is taken from the model's card:
- * iterations, learning rate, lambda, tile stride, residual loss and how
- * the search starts.
+ * padded by repeating its last column and row.  For each tile, the
+ * element looks for the point z of the latent space whose picture G(z) is
+ * closest to the tile, and the loss there is the tile's score; the
+ * frame's score is its highest tile score, anomalous when it reaches the
+ * threshold.  #GstAnoganFilter:mode says how z is found: Adam steps from
+ * a fixed start (AnoGAN), the model's encoder in one pass (f-AnoGAN), or
+ * the encoder and then a few steps on the tiles it finds suspicious.  A
+ * threshold only holds for scores searched as it was calibrated, so each
+ * mode takes its threshold, and every search setting a property leaves
+ * at its default, from its own calibration in the model's card:
+ * iterations, learning rate, lambda, tile stride, residual loss, how the
+ * search starts, early stopping and the hybrid mode's screen.
+ *
+ * A tile whose pixels have not changed since its last analysis keeps that
+ * analysis's result (#GstAnoganFilter:skip-unchanged), so that a static
+ * scene, or a frame repeated upstream, costs little.
  *
  * Every buffer that leaves the element carries the latest result as a
  * #GstCustomMeta named "AnoganMeta" (its structure holds the score, the
- * verdict, the tiles' positions, scores and iterations, the model and the
- * time stamp of the analysed frame), plus a #GstVideoRegionOfInterestMeta
+ * verdict, the threshold, the tiles' positions, scores, steps and whether
+ * each was analysed, the model, the mode and the time stamp of the
+ * analysed frame), plus a #GstVideoRegionOfInterestMeta
  * of type "anomaly" for each tile over the threshold.  Each analysis is
  * also posted on the bus as an element message named "anogan" with the
  * same fields and the frame's timestamp, stream-time, running-time and
@@ -62,10 +71,10 @@
  * nothing (fakesink, appsink) gets the plain caps and the drawing in the
  * pixels, as from textoverlay.
  *
- * The search is expensive (a 640x480 frame is 300 tiles of 32x32, each
- * searched for 200 steps with the default model), so on a live source the
- * element analyses on a thread of its own, always the newest frame, and
- * passes frames on at once (#GstAnoganFilter:schedule).
+ * The optimising search is expensive (a 640x480 frame is 300 tiles of
+ * 32x32, each searched for 200 steps with the default model), so on a live
+ * source the element analyses on a thread of its own, always the newest
+ * frame, and passes frames on at once (#GstAnoganFilter:schedule).
  *
  * ## Example launch lines
  * |[
@@ -105,6 +114,19 @@ GST_DEBUG_CATEGORY_STATIC (gst_anogan_filter_debug);
 #define FALLBACK_ITERATIONS 100
 #define FALLBACK_LEARNING_RATE 0.01f
 
+/* Patches per pass of the networks.  The encoder mode runs forward passes
+ * only, whose matrices are the wider the larger the batch: 64 patches
+ * make the most of OpenBLAS on dcgan32 without outgrowing the caches.
+ * The modes that step keep the engine's default, which is within a few
+ * per cent of the fastest for the steps.  Either is lowered so that a
+ * frame's tiles share out evenly between the cores. */
+#define ENCODER_BATCH 64
+#define STEP_BATCH 8
+
+/* Searches kept ready: one per mode, so that switching modes does not
+ * rebuild a search (and its bank of candidate starts) every time. */
+#define N_SEARCHES 3
+
 /* The heatmap: the residual |x − G(z)| of a pixel, averaged over channels,
  * is in [0, 2] for inputs in [-1, 1].  On the shipped brick model half the
  * pixels of a normal frame stay under 0.02 and nine in ten under 0.5,
@@ -134,6 +156,17 @@ GST_DEBUG_CATEGORY_STATIC (gst_anogan_filter_debug);
 #define DEFAULT_SCHEDULE GST_ANOGAN_SCHEDULE_AUTO
 #define DEFAULT_POST_MESSAGES TRUE
 #define DEFAULT_SEED 0
+#define DEFAULT_MODE GST_ANOGAN_MODE_AUTO
+#define DEFAULT_PATIENCE -1
+#define DEFAULT_TOLERANCE -1.0f
+#define DEFAULT_REFINE_ABOVE -1.0f
+/* Identical tiles only: a tile whose pixels are exactly those of its last
+ * analysis would be analysed into exactly the same result (the search
+ * depends on nothing else), so reusing it changes no score and saves the
+ * whole analysis of frames a source repeats (videorate, imagefreeze, a
+ * paused camera, a screen).  A tolerance above 0 trades exactness for
+ * speed and is the user's choice. */
+#define DEFAULT_SKIP_UNCHANGED 0.0f
 
 enum
 {
@@ -153,6 +186,11 @@ enum
   PROP_SCHEDULE,
   PROP_POST_MESSAGES,
   PROP_SEED,
+  PROP_MODE,
+  PROP_PATIENCE,
+  PROP_TOLERANCE,
+  PROP_REFINE_ABOVE,
+  PROP_SKIP_UNCHANGED,
 };
 
 /* Packed RGB and grey formats are read in place; planar and semi-planar
@@ -197,20 +235,40 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
   }                                                                     \
   G_STATIC_ASSERT (TRUE)
 
-/* A loaded model and the settings its threshold was calibrated with, read
- * from its card; zero (or negative for lambda) where the card is silent. */
+#define N_MODES 3               /* AnoganMode: optimise, encoder, hybrid */
+
+/* The settings a mode's threshold was calibrated with, from the model's
+ * card; zero, or negative where zero is a value, where the card is
+ * silent. */
+typedef struct
+{
+  gboolean present;             /* the card has the mode's object */
+  gdouble threshold;            /* NAN when none */
+  gint iterations;
+  gfloat learning_rate;
+  gfloat lambda;                /* negative: silent */
+  gint stride;
+  gint candidates;
+  AnoganResidualLoss loss;
+  AnoganZInit z_init;
+  gint patience;                /* negative: silent */
+  gfloat tolerance;             /* negative: silent */
+  gfloat refine_above;          /* a fraction of the threshold; negative:
+                                 * silent */
+} Calibration;
+
+/* A loaded model and what its card says about each mode. */
 typedef struct
 {
   AnoganModel *model;
   gchar *name;                  /* the file's basename, or "default" */
   gchar *path;                  /* NULL for the embedded model */
-  gint iterations;
-  gfloat learning_rate;
-  gfloat lambda;
-  gint stride;
-  gint candidates;
-  AnoganResidualLoss loss;
-  AnoganZInit z_init;
+  gboolean has_encoder;
+  Calibration calibration[N_MODES];     /* by AnoganMode */
+  AnoganMode auto_mode;         /* what mode=auto runs */
+  /* the streaming thread's: warnings already posted for this model */
+  gboolean warned_fallback;
+  guint warned_threshold;       /* a bit per mode */
 } Model;
 
 /* The properties, as one analysis sees them. */
@@ -231,6 +289,11 @@ typedef struct
   GstAnoganSchedule schedule;
   gboolean post_messages;
   guint64 seed;
+  GstAnoganMode mode;
+  gint patience;
+  gfloat tolerance;
+  gfloat refine_above;
+  gfloat skip_unchanged;
 } Settings;
 
 /* How frames of one size are cut into tiles for one model.  Immutable
@@ -241,7 +304,8 @@ typedef struct
   gint frame_width;
   gint frame_height;
   /* what the plan was made from, to tell when it is stale */
-  guint stride_setting;
+  gint stride_x;
+  gint stride_y;
   gboolean has_roi;
   GstVideoRectangle roi_setting;
   /* the analysed area, inside the frame */
@@ -262,6 +326,8 @@ typedef struct
   gfloat *patches;
   gsize capacity;               /* floats in patches */
   Settings settings;
+  AnoganMode mode;              /* the mode resolved for this frame */
+  guint epoch;                  /* the stream's, for reusing tiles */
   guint generation;
   GstClockTime pts;
   GstClockTime duration;
@@ -269,6 +335,15 @@ typedef struct
   GstClockTime stream_time;
   GstClockTime read_time;       /* spent reading the tiles, ns */
 } Job;
+
+/* A search ready to run, kept for when its options come back. */
+typedef struct
+{
+  AnoganSearch *search;
+  Model *model;
+  AnoganSearchOptions options;
+  guint64 used;                 /* when last used, for eviction */
+} CachedSearch;
 
 /* One finished analysis: the structure every carrying buffer gets, and
  * what the overlay draws. */
@@ -298,6 +373,7 @@ struct _GstAnoganFilter
   Model *model;
   Plan *plan;
   guint generation;             /* bumped when the frame size changes */
+  guint epoch;                  /* bumped by flushes and segments */
   GstVideoConverter *convert;   /* YUV: roi → GRAY8 or RGB */
   GstVideoInfo convert_info;
   GstBuffer *convert_buffer;
@@ -319,22 +395,44 @@ struct _GstAnoganFilter
   /* under the object lock: read by LATENCY queries */
   gboolean latest_mode;
   GstClockTime latency;         /* last reported */
+  /* under the object lock: whether the model in use has an encoder, for
+   * the mode property to refuse what it cannot run; FALSE, and unknown,
+   * while no model is loaded */
+  gboolean model_known;
+  gboolean model_has_encoder;
 
   /* the engine, under engine_lock */
   GMutex engine_lock;
-  AnoganSearch *search;
-  Model *search_model;
-  AnoganSearchOptions search_options;
+  CachedSearch searches[N_SEARCHES];
+  guint64 search_clock;
   gsize engine_tiles;           /* capacity, in tiles of engine_patch */
   gsize engine_patch;
+  gsize z_floats;
+  /* each tile's last analysis, in tiling order: its result, residual map,
+   * z* and pixels (as model inputs) */
+  Plan *tiles_plan;             /* whose tiles they are; NULL when none */
+  AnoganPatchResult *results;
   gfloat *maps;
   gfloat *z;
+  gfloat *reference;
+  /* how they were analysed: reused only for the same search of the same
+   * stream */
+  AnoganMode tiles_mode;
+  AnoganSearchOptions tiles_options;
+  gboolean tiles_warm;
+  guint tiles_epoch;
+  /* this analysis: the tiles analysed, packed, and what the search found
+   * for them */
+  gint *todo;
+  gfloat *packed;
+  gfloat *packed_z;
+  AnoganPatchResult *packed_results;
+  gfloat *packed_maps;
   gfloat *z_next;
-  gsize z_floats;
-  Plan *z_plan;                 /* what z belongs to; NULL when stale */
-  AnoganPatchResult *results;
+  /* the result's arrays */
   gfloat *scores;
   gint *iterations;
+  gboolean *analysed;
   gfloat *picture_map;
   gsize picture_capacity;
 
@@ -383,6 +481,36 @@ gst_anogan_schedule_get_type (void)
   return type;
 }
 
+/**
+ * gst_anogan_mode_get_type:
+ *
+ * Returns: the #GType of #GstAnoganMode
+ */
+GType
+gst_anogan_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_ANOGAN_MODE_AUTO,
+          "The mode the model's card recommends, else the fastest it is "
+          "calibrated for", "auto"},
+    {GST_ANOGAN_MODE_OPTIMISE,
+        "AnoGAN: Adam steps on z from the card's start", "optimise"},
+    {GST_ANOGAN_MODE_ENCODER,
+        "f-AnoGAN: z from the model's encoder, no steps", "encoder"},
+    {GST_ANOGAN_MODE_HYBRID,
+          "z from the encoder, then Adam steps on the suspicious tiles",
+        "hybrid"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstAnoganMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
 /* ---- models ------------------------------------------------------------- */
 
 static void
@@ -423,54 +551,109 @@ card_string (JsonObject * card, const gchar * name)
   return json_node_get_string (node);
 }
 
-/* The search settings the threshold was calibrated with, as anogan-train
- * writes them in the card's "calibration" object: a threshold only means
- * something for scores searched the same way.  Values out of range are
- * passed over, as if absent. */
+/* The search settings a mode's threshold was calibrated with, as
+ * anogan-train writes them in the card's "calibration" object (the
+ * optimising search), "calibration_encoder" or "calibration_hybrid": a
+ * threshold only means something for scores searched the same way.
+ * Values out of range are passed over, as if absent. */
 static void
-model_read_calibration (Model * m)
+calibration_read (Calibration * c, JsonObject * card)
 {
-  JsonObject *metadata = m->model->metadata;
-  JsonNode *node;
-  JsonObject *card;
   const gchar *s;
   gdouble v;
 
-  m->lambda = -1.0f;
-  m->loss = ANOGAN_LOSS_L1;
-  m->z_init = ANOGAN_Z_ZERO;
-  if (metadata == NULL)
+  memset (c, 0, sizeof *c);
+  c->threshold = NAN;
+  c->lambda = -1.0f;
+  c->loss = ANOGAN_LOSS_L1;
+  c->z_init = ANOGAN_Z_ZERO;
+  c->patience = -1;
+  c->tolerance = -1.0f;
+  c->refine_above = -1.0f;
+  if (card == NULL)
     return;
-  node = json_object_get_member (metadata, "calibration");
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return;
-  card = json_node_get_object (node);
+  c->present = TRUE;
 
+  v = card_number (card, "threshold");
+  if (v >= 0 && isfinite (v))
+    c->threshold = v;
   v = card_number (card, "iterations");
   if (v >= 1 && v <= 100000)
-    m->iterations = (gint) v;
+    c->iterations = (gint) v;
   v = card_number (card, "learning_rate");
   if (isnan (v))
     v = card_number (card, "lr");
   if (v > 0 && isfinite (v))
-    m->learning_rate = (gfloat) v;
+    c->learning_rate = (gfloat) v;
   v = card_number (card, "lambda");
   if (v >= 0 && v <= 1)
-    m->lambda = (gfloat) v;
+    c->lambda = (gfloat) v;
   v = card_number (card, "stride");
   if (v >= 1 && v <= 4096)
-    m->stride = (gint) v;
+    c->stride = (gint) v;
   v = card_number (card, "candidates");
   if (v >= 1 && v <= 65536)
-    m->candidates = (gint) v;
+    c->candidates = (gint) v;
+  v = card_number (card, "patience");
+  if (v >= 0 && v <= 100000)
+    c->patience = (gint) v;
+  v = card_number (card, "tolerance");
+  if (v >= 0 && v <= 1)
+    c->tolerance = (gfloat) v;
+  v = card_number (card, "refine_above");
+  if (v >= 0 && v <= 10)
+    c->refine_above = (gfloat) v;
   s = card_string (card, "loss");
   if (s && g_str_equal (s, "l2"))
-    m->loss = ANOGAN_LOSS_L2;
+    c->loss = ANOGAN_LOSS_L2;
   s = card_string (card, "z_init");
   if (s && g_str_equal (s, "normal"))
-    m->z_init = ANOGAN_Z_NORMAL;
+    c->z_init = ANOGAN_Z_NORMAL;
   else if (s && g_str_equal (s, "uniform"))
-    m->z_init = ANOGAN_Z_UNIFORM;
+    c->z_init = ANOGAN_Z_UNIFORM;
+}
+
+/* Whether @m can run @mode at all: the encoder modes need an encoder. */
+static gboolean
+model_can_run (const Model * m, AnoganMode mode)
+{
+  return mode == ANOGAN_MODE_OPTIMISE || m->has_encoder;
+}
+
+/* What mode=auto runs: the card's "recommended_mode" when the model is
+ * calibrated for it, else the fastest mode it is calibrated for among
+ * hybrid and encoder, else optimise.  Hybrid comes first: it costs a few
+ * steps on the suspicious tiles only, and comes closer to each tile than
+ * the encoder's guess alone. */
+static AnoganMode
+model_auto_mode (const Model * m)
+{
+  static const AnoganMode preferred[] = {
+    ANOGAN_MODE_HYBRID, ANOGAN_MODE_ENCODER,
+  };
+  const gchar *name = m->model->metadata ?
+      card_string (m->model->metadata, "recommended_mode") : NULL;
+  AnoganMode mode;
+
+  if (name && anogan_mode_from_name (name, &mode) && model_can_run (m, mode)
+      && m->calibration[mode].present)
+    return mode;
+  for (guint i = 0; i < G_N_ELEMENTS (preferred); i++)
+    if (model_can_run (m, preferred[i]) &&
+        m->calibration[preferred[i]].present)
+      return preferred[i];
+  return ANOGAN_MODE_OPTIMISE;
+}
+
+static void
+model_read_calibration (Model * m)
+{
+  m->has_encoder = anogan_model_has_encoder (m->model);
+  for (gint mode = 0; mode < N_MODES; mode++)
+    calibration_read (&m->calibration[mode],
+        m->model->metadata ? anogan_model_get_calibration (m->model,
+            anogan_mode_name ((AnoganMode) mode)) : NULL);
+  m->auto_mode = model_auto_mode (m);
 }
 
 /* Loads @path, or the embedded default model when @path is NULL or empty.
@@ -531,6 +714,11 @@ settings_init (Settings * s)
   s->schedule = DEFAULT_SCHEDULE;
   s->post_messages = DEFAULT_POST_MESSAGES;
   s->seed = DEFAULT_SEED;
+  s->mode = DEFAULT_MODE;
+  s->patience = DEFAULT_PATIENCE;
+  s->tolerance = DEFAULT_TOLERANCE;
+  s->refine_above = DEFAULT_REFINE_ABOVE;
+  s->skip_unchanged = DEFAULT_SKIP_UNCHANGED;
 }
 
 /* "x,y,width,height", non-negative integers, width and height at least
@@ -556,23 +744,77 @@ parse_roi (const gchar * text, GstVideoRectangle * roi)
   return TRUE;
 }
 
-/* The search options of one analysis: the property where set, else the
- * model's calibration, else the fallbacks. */
+/* The threshold an analysis in @mode judges by: the property where set,
+ * else the one calibrated for the mode (for the optimising search, the
+ * model's own threshold first); NAN when there is none. */
+static gdouble
+threshold_for (const Settings * s, const Model * m, AnoganMode mode)
+{
+  if (s->threshold >= 0.0f)
+    return s->threshold;
+  if (mode == ANOGAN_MODE_OPTIMISE && !isnan (m->model->threshold))
+    return m->model->threshold;
+  return m->calibration[mode].threshold;
+}
+
+/* Patches per batch for @n_tiles tiles: at most @cap, and as many batches
+ * as make whole rounds of the cores, so that none waits for the others'
+ * last batch.  The batching does not depend on the threads property, so
+ * that scores do not either. */
+static gint
+batch_for (gint cap, gint n_tiles)
+{
+  const gint cores = MAX ((gint) g_get_num_processors (), 1);
+  const gint rounds = (n_tiles + cores * cap - 1) / (cores * cap);
+  const gint batch = (n_tiles + cores * rounds - 1) / MAX (cores * rounds, 1);
+
+  return CLAMP (batch, 1, cap);
+}
+
+/* The search options of one analysis of @n_tiles tiles in @mode: the
+ * property where set, else the mode's calibration, else the fallbacks.
+ * Options that cannot change the scores are left at their defaults (the
+ * seed without random starts, early stopping without steps), so that
+ * changing them does not rebuild the search. */
 static void
 search_options_for (AnoganSearchOptions * o, const Settings * s,
-    const Model * m)
+    const Model * m, AnoganMode mode, gint n_tiles)
 {
+  const Calibration *c = &m->calibration[mode];
+  gint iterations;
+
   anogan_search_options_init (o);
-  o->iterations = s->iterations ? (gint) s->iterations :
-      m->iterations > 0 ? m->iterations : FALLBACK_ITERATIONS;
   o->learning_rate = s->learning_rate > 0.0f ? s->learning_rate :
-      m->learning_rate > 0.0f ? m->learning_rate : FALLBACK_LEARNING_RATE;
-  o->lambda = s->lambda >= 0.0f ? s->lambda : m->lambda;
-  o->loss = m->loss;
-  o->z_init = m->z_init;
-  o->candidates = m->candidates;
-  o->seed = s->seed;
+      c->learning_rate > 0.0f ? c->learning_rate : FALLBACK_LEARNING_RATE;
+  o->lambda = s->lambda >= 0.0f ? s->lambda : c->lambda;
+  o->loss = c->loss;
+  o->z_init = c->z_init;
+  o->candidates = c->candidates;
   o->threads = (gint) s->threads;
+  iterations = s->iterations ? (gint) s->iterations :
+      c->iterations > 0 ? c->iterations :
+      mode == ANOGAN_MODE_OPTIMISE ? FALLBACK_ITERATIONS : -1;
+  anogan_search_options_set_mode (o, mode, iterations);
+
+  if (o->iterations > 0) {
+    o->patience = s->patience >= 0 ? s->patience : MAX (c->patience, 0);
+    if (o->patience > 0 && (s->tolerance >= 0.0f || c->tolerance >= 0.0f))
+      o->tolerance = s->tolerance >= 0.0f ? s->tolerance : c->tolerance;
+  }
+  if (mode == ANOGAN_MODE_HYBRID && o->iterations > 0) {
+    const gfloat fraction = s->refine_above >= 0.0f ? s->refine_above :
+        c->refine_above;
+    const gdouble threshold = threshold_for (s, m, mode);
+
+    /* Without a threshold there is nothing to be a fraction of. */
+    if (fraction >= 0.0f && isfinite (threshold))
+      o->refine_above = (gfloat) (fraction * threshold);
+  }
+  if (o->z_init == ANOGAN_Z_NORMAL || o->z_init == ANOGAN_Z_UNIFORM ||
+      o->candidates > 0)
+    o->seed = s->seed;
+  o->batch = batch_for (mode == ANOGAN_MODE_ENCODER ? ENCODER_BATCH :
+      STEP_BATCH, n_tiles);
 }
 
 static gboolean
@@ -582,8 +824,39 @@ search_options_equal (const AnoganSearchOptions * a,
   return a->iterations == b->iterations &&
       a->learning_rate == b->learning_rate && a->lambda == b->lambda &&
       a->loss == b->loss && a->z_init == b->z_init && a->seed == b->seed &&
-      a->candidates == b->candidates && a->patience == b->patience && a->tolerance == b->tolerance &&
+      a->candidates == b->candidates && a->patience == b->patience &&
+      a->tolerance == b->tolerance && a->refine_above == b->refine_above &&
       a->threads == b->threads && a->batch == b->batch;
+}
+
+/* The mode an analysis runs in: the property's, or for auto the one the
+ * card leads to.  A mode the model cannot run falls back to optimise,
+ * and a mode without a threshold reports scores but flags nothing: each
+ * is said once per model, as a warning message.  Streaming thread. */
+static AnoganMode
+resolve_mode (GstAnoganFilter * self, const Settings * s)
+{
+  Model *m = self->model;
+  AnoganMode mode = s->mode == GST_ANOGAN_MODE_AUTO ? m->auto_mode :
+      (AnoganMode) (s->mode - GST_ANOGAN_MODE_OPTIMISE);
+
+  if (!model_can_run (m, mode)) {
+    if (!m->warned_fallback)
+      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+          ("Model %s has no encoder for mode %s; searching in mode "
+              "optimise", m->name, anogan_mode_name (mode)), (NULL));
+    m->warned_fallback = TRUE;
+    mode = ANOGAN_MODE_OPTIMISE;
+  }
+  if (mode != ANOGAN_MODE_OPTIMISE && isnan (threshold_for (s, m, mode)) &&
+      !(m->warned_threshold & (1u << mode))) {
+    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+        ("Model %s has no threshold calibrated for mode %s; scores are "
+            "reported but nothing is flagged until the threshold property "
+            "is set", m->name, anogan_mode_name (mode)), (NULL));
+    m->warned_threshold |= 1u << mode;
+  }
+  return mode;
 }
 
 /* ---- plans -------------------------------------------------------------- */
@@ -601,34 +874,37 @@ plan_clear (gpointer data)
 
 DEFINE_BOX_REFS (Plan, plan);
 
+/* The step between tiles: the property, else the stride the mode was
+ * calibrated with, else the tile; never more than the tile, or pixels
+ * between tiles would go unseen. */
+static gint
+plan_stride (const Settings * s, const Model * m, AnoganMode mode, gint tile)
+{
+  const gint calibrated = m->calibration[mode].stride;
+  gint stride = s->tile_stride ? (gint) s->tile_stride :
+      calibrated > 0 ? calibrated : tile;
+
+  return MIN (stride, tile);
+}
+
 static gboolean
 plan_is_current (const Plan * p, const Model * m, const GstVideoInfo * info,
-    const Settings * s)
+    const Settings * s, AnoganMode mode)
 {
   return p != NULL && p->model == m &&
       p->frame_width == GST_VIDEO_INFO_WIDTH (info) &&
       p->frame_height == GST_VIDEO_INFO_HEIGHT (info) &&
-      p->stride_setting == s->tile_stride && p->has_roi == s->has_roi &&
+      p->stride_x == plan_stride (s, m, mode, p->tiling.tile_width) &&
+      p->stride_y == plan_stride (s, m, mode, p->tiling.tile_height) &&
+      p->has_roi == s->has_roi &&
       (!s->has_roi || (p->roi_setting.x == s->roi.x &&
               p->roi_setting.y == s->roi.y && p->roi_setting.w == s->roi.w &&
               p->roi_setting.h == s->roi.h));
 }
 
-/* The step between tiles: the property, else the stride the model was
- * calibrated with, else the tile; never more than the tile, or pixels
- * between tiles would go unseen. */
-static gint
-plan_stride (const Settings * s, const Model * m, gint tile)
-{
-  gint stride = s->tile_stride ? (gint) s->tile_stride :
-      m->stride > 0 ? m->stride : tile;
-
-  return MIN (stride, tile);
-}
-
 static Plan *
 plan_new (GstAnoganFilter * self, Model * m, const GstVideoInfo * info,
-    const Settings * s)
+    const Settings * s, AnoganMode mode)
 {
   const AnoganShape *in = &m->model->input;
   const gint tile_h = in->dims[1], tile_w = in->dims[2];
@@ -659,7 +935,8 @@ plan_new (GstAnoganFilter * self, Model * m, const GstVideoInfo * info,
   p->model = model_ref (m);
   p->frame_width = width;
   p->frame_height = height;
-  p->stride_setting = s->tile_stride;
+  p->stride_x = plan_stride (s, m, mode, tile_w);
+  p->stride_y = plan_stride (s, m, mode, tile_h);
   p->has_roi = s->has_roi;
   p->roi_setting = s->roi;
   p->roi = roi;
@@ -675,8 +952,8 @@ plan_new (GstAnoganFilter * self, Model * m, const GstVideoInfo * info,
 
   /* Cannot fail: the area is at least a tile and the stride at most one. */
   if (!anogan_tiling_init (&p->tiling, MAX (roi.w, tile_w),
-          MAX (roi.h, tile_h), tile_w, tile_h, plan_stride (s, m, tile_w),
-          plan_stride (s, m, tile_h), &error)) {
+          MAX (roi.h, tile_h), tile_w, tile_h, p->stride_x, p->stride_y,
+          &error)) {
     GST_ERROR_OBJECT (self, "tiling: %s", error->message);
     plan_unref (p);
     return NULL;
@@ -746,18 +1023,40 @@ DEFINE_BOX_REFS (Result, result);
 /* ---- the engine --------------------------------------------------------- */
 
 static void
+cached_search_clear (CachedSearch * c)
+{
+  g_clear_pointer (&c->search, anogan_search_free);
+  g_clear_pointer (&c->model, model_unref);
+}
+
+/* The packed copies of the tiles analysed when some are reused: made the
+ * first time only some are. */
+static void
+engine_free_packed (GstAnoganFilter * self)
+{
+  g_clear_pointer (&self->packed, g_free);
+  g_clear_pointer (&self->packed_results, g_free);
+  g_clear_pointer (&self->packed_maps, g_free);
+}
+
+static void
 engine_clear (GstAnoganFilter * self)
 {
   g_mutex_lock (&self->engine_lock);
-  g_clear_pointer (&self->search, anogan_search_free);
-  g_clear_pointer (&self->search_model, model_unref);
-  g_clear_pointer (&self->z_plan, plan_unref);
+  for (guint i = 0; i < N_SEARCHES; i++)
+    cached_search_clear (&self->searches[i]);
+  g_clear_pointer (&self->tiles_plan, plan_unref);
+  g_clear_pointer (&self->results, g_free);
   g_clear_pointer (&self->maps, g_free);
   g_clear_pointer (&self->z, g_free);
+  g_clear_pointer (&self->reference, g_free);
+  g_clear_pointer (&self->todo, g_free);
+  engine_free_packed (self);
+  g_clear_pointer (&self->packed_z, g_free);
   g_clear_pointer (&self->z_next, g_free);
-  g_clear_pointer (&self->results, g_free);
   g_clear_pointer (&self->scores, g_free);
   g_clear_pointer (&self->iterations, g_free);
+  g_clear_pointer (&self->analysed, g_free);
   g_clear_pointer (&self->picture_map, g_free);
   self->engine_tiles = self->engine_patch = 0;
   self->z_floats = 0;
@@ -766,8 +1065,9 @@ engine_clear (GstAnoganFilter * self)
 }
 
 /* Sizes the engine's buffers for @plan; they only grow, so that a plan
- * made once (in set_info) costs no allocation per frame.  Called with
- * engine_lock held. */
+ * made once (in set_info) costs no allocation per frame.  Buffers that
+ * grow lose the tiles' last analyses, which belong to another plan
+ * anyway.  Called with engine_lock held. */
 static void
 engine_reserve_locked (GstAnoganFilter * self, const Plan * plan)
 {
@@ -776,25 +1076,37 @@ engine_reserve_locked (GstAnoganFilter * self, const Plan * plan)
   const gsize picture = (gsize) plan->tiling.width * plan->tiling.height;
 
   if (self->engine_tiles < tiles || self->engine_patch < patch) {
+    gsize floats;
+
+    g_clear_pointer (&self->tiles_plan, plan_unref);
     self->engine_tiles = MAX (self->engine_tiles, tiles);
     self->engine_patch = MAX (self->engine_patch, patch);
-    g_free (self->maps);
+    floats = self->engine_tiles * self->engine_patch;
     g_free (self->results);
+    g_free (self->maps);
+    g_free (self->reference);
+    g_free (self->todo);
     g_free (self->scores);
     g_free (self->iterations);
-    self->maps = g_new (gfloat, self->engine_tiles * self->engine_patch);
+    g_free (self->analysed);
+    engine_free_packed (self);
     self->results = g_new0 (AnoganPatchResult, self->engine_tiles);
+    self->maps = g_new (gfloat, floats);
+    self->reference = g_new (gfloat, floats);
+    self->todo = g_new (gint, self->engine_tiles);
     self->scores = g_new (gfloat, self->engine_tiles);
     self->iterations = g_new (gint, self->engine_tiles);
+    self->analysed = g_new (gboolean, self->engine_tiles);
   }
   if (self->z_floats < tiles * nz) {
-    /* z of another size belongs to another plan: nothing to keep. */
-    g_clear_pointer (&self->z_plan, plan_unref);
+    g_clear_pointer (&self->tiles_plan, plan_unref);
     self->z_floats = tiles * nz;
     g_free (self->z);
     g_free (self->z_next);
+    g_free (self->packed_z);
     self->z = g_new0 (gfloat, self->z_floats);
     self->z_next = g_new0 (gfloat, self->z_floats);
+    self->packed_z = g_new0 (gfloat, self->z_floats);
   }
   if (self->picture_capacity < picture) {
     g_free (self->picture_map);
@@ -811,26 +1123,58 @@ engine_reserve (GstAnoganFilter * self, const Plan * plan)
   g_mutex_unlock (&self->engine_lock);
 }
 
-/* Makes the search fit the model and options, recreating it (and its
- * threads) only when they changed.  Called with engine_lock held. */
-static gboolean
-engine_prepare_search_locked (GstAnoganFilter * self, Model * m,
+/* The search for @m and @options: a kept one when one fits, else a new
+ * one in place of an empty slot or of the least recently used.  Searches
+ * for another model are of no more use and go at once.  Called with
+ * engine_lock held. */
+static AnoganSearch *
+engine_search_locked (GstAnoganFilter * self, Model * m,
     const AnoganSearchOptions * options, GError ** error)
 {
-  if (self->search && self->search_model == m &&
-      search_options_equal (&self->search_options, options))
-    return TRUE;
+  CachedSearch *slot = NULL;
 
-  g_clear_pointer (&self->search, anogan_search_free);
-  g_clear_pointer (&self->search_model, model_unref);
-  self->search = anogan_search_new (m->model, options, error);
-  if (self->search == NULL)
-    return FALSE;
-  self->search_model = model_ref (m);
-  self->search_options = *options;
+  for (guint i = 0; i < N_SEARCHES; i++) {
+    CachedSearch *c = &self->searches[i];
+
+    if (c->search && c->model != m)
+      cached_search_clear (c);
+    if (c->search && search_options_equal (&c->options, options)) {
+      c->used = ++self->search_clock;
+      return c->search;
+    }
+    if (slot == NULL || !c->search || (slot->search && c->used < slot->used))
+      slot = c;
+  }
+
+  cached_search_clear (slot);
+  slot->search = anogan_search_new (m->model, options, error);
+  if (slot->search == NULL)
+    return NULL;
+  slot->model = model_ref (m);
+  slot->options = *options;
+  slot->used = ++self->search_clock;
   GST_DEBUG_OBJECT (self, "search: %d iterations, lr %g, lambda %g, "
-      "%d threads", options->iterations, options->learning_rate,
-      options->lambda, options->threads);
+      "patience %d, refine above %g, batch %d, %d threads",
+      options->iterations, options->learning_rate, options->lambda,
+      options->patience, options->refine_above, options->batch,
+      options->threads);
+  return slot->search;
+}
+
+/* Whether a tile's @n model inputs (8-bit levels scaled to [-1, 1]) are
+ * within @levels levels, on average, of @reference. */
+static gboolean
+tile_unchanged (const gfloat * patch, const gfloat * reference, gsize n,
+    gfloat levels)
+{
+  const gdouble bound = (gdouble) levels * (gdouble) n * (2.0 / 255.0);
+  gdouble sum = 0.0;
+
+  for (gsize i = 0; i < n; i++) {
+    sum += fabsf (patch[i] - reference[i]);
+    if (sum > bound)
+      return FALSE;
+  }
   return TRUE;
 }
 
@@ -851,9 +1195,8 @@ engine_make_result_locked (GstAnoganFilter * self, const Job * job,
   const gint tile_w = plan->tiling.tile_width;
   const gint tile_h = plan->tiling.tile_height;
   const GstVideoRectangle *roi = &plan->roi;
-  gdouble threshold = s->threshold >= 0.0f ? s->threshold :
-      plan->model->model->threshold;
-  gboolean have_threshold = !isnan (threshold);
+  const gdouble threshold = threshold_for (s, plan->model, job->mode);
+  const gboolean have_threshold = !isnan (threshold);
   gfloat score = -INFINITY;
   GstAnoganResult r;
   Result *result;
@@ -871,7 +1214,7 @@ engine_make_result_locked (GstAnoganFilter * self, const Job * job,
     const gint col = i % plan->tiling.columns, row = i / plan->tiling.columns;
 
     self->scores[i] = v;
-    self->iterations[i] = self->results[i].iterations;
+    self->iterations[i] = self->analysed[i] ? self->results[i].iterations : 0;
     if (isnan (v) || isnan (score))
       score = NAN;
     else
@@ -914,59 +1257,130 @@ engine_make_result_locked (GstAnoganFilter * self, const Job * job,
   r.tile_y = plan->tile_y;
   r.scores = self->scores;
   r.iterations = self->iterations;
+  r.analysed = self->analysed;
   r.model = plan->model->name;
+  r.mode = anogan_mode_name (job->mode);
   r.processing_time = result->processing_time;
   r.analysed_pts = job->pts;
   result->structure = gst_anogan_result_to_structure (&r);
   return result;
 }
 
-/* Searches the tiles of @job: the one analysis, whichever thread runs
- * it. */
+/* Searches the tiles of @job that need it: the one analysis, whichever
+ * thread runs it. */
 static Result *
 analyse (GstAnoganFilter * self, Job * job, GError ** error)
 {
   Plan *plan = job->plan;
+  const Settings *s = &job->settings;
+  const gint n_tiles = plan->n_tiles;
+  const gsize patch = plan->patch_floats;
+  const gsize nz = plan->model->model->nz;
+  const gint64 started = g_get_monotonic_time ();
   AnoganSearchOptions options;
   AnoganSearchOutputs out = { 0 };
+  AnoganSearch *search;
   const gfloat *z_start = NULL;
-  const gint64 started = g_get_monotonic_time ();
+  gboolean warm, reuse;
   Result *result = NULL;
+  gint n = 0;
 
-  search_options_for (&options, &job->settings, plan->model);
+  search_options_for (&options, s, plan->model, job->mode, n_tiles);
+  /* The encoder mode's z is E(x): a start from the last z* with no step
+   * after it would only score the old z again. */
+  warm = s->warm_start && job->mode != ANOGAN_MODE_ENCODER;
 
   g_mutex_lock (&self->engine_lock);
-  if (!engine_prepare_search_locked (self, plan->model, &options, error))
+  search = engine_search_locked (self, plan->model, &options, error);
+  if (search == NULL)
     goto done;
   engine_reserve_locked (self, plan);
 
-  /* Warm start: each tile from where its search ended on the last
-   * analysed frame, which only makes sense for the same tiles. */
-  if (job->settings.warm_start && self->z_plan == plan)
-    z_start = self->z;
-  out.results = self->results;
-  out.residual_map = self->maps;
-  out.z = job->settings.warm_start ? self->z_next : NULL;
-
-  if (!anogan_search_run (self->search, plan->n_tiles, job->patches,
-          z_start, &out, error))
-    goto done;
-
-  if (job->settings.warm_start) {
-    gfloat *t = self->z;
-
-    self->z = self->z_next;
-    self->z_next = t;
-    if (self->z_plan != plan) {
-      g_clear_pointer (&self->z_plan, plan_unref);
-      self->z_plan = plan_ref (plan);
-    }
-  } else {
-    g_clear_pointer (&self->z_plan, plan_unref);
+  /* A tile whose pixels stay within skip-unchanged of those of its last
+   * analysis keeps that analysis, as long as it is the same search of the
+   * same stream: anything else would give another result. */
+  reuse = s->skip_unchanged >= 0.0f && self->tiles_plan == plan &&
+      self->tiles_epoch == job->epoch && self->tiles_mode == job->mode &&
+      self->tiles_warm == warm &&
+      search_options_equal (&self->tiles_options, &options);
+  for (gint i = 0; i < n_tiles; i++) {
+    self->analysed[i] = !reuse || !tile_unchanged (job->patches + i * patch,
+        self->reference + i * patch, patch, s->skip_unchanged);
+    if (self->analysed[i])
+      self->todo[n++] = i;
   }
 
-  result = engine_make_result_locked (self, job, started);
+  /* Warm start: each tile from where its search ended last time, which
+   * only makes sense for the same tiles.  The start wins over the
+   * encoder's in hybrid mode. */
+  if (warm && self->tiles_plan == plan)
+    z_start = self->z;
 
+  if (n == n_tiles) {
+    /* Every tile: the search reads the job and writes the tiles' slots. */
+    out.results = self->results;
+    out.residual_map = self->maps;
+    out.z = self->z_next;
+    if (!anogan_search_run (search, n, job->patches, z_start, &out, error))
+      goto failed;
+    memcpy (self->reference, job->patches, n * patch * sizeof (gfloat));
+    {
+      gfloat *t = self->z;
+
+      self->z = self->z_next;
+      self->z_next = t;
+    }
+  } else if (n > 0) {
+    /* Some: packed together for the search, and back into their slots. */
+    if (self->packed == NULL) {
+      self->packed = g_new (gfloat, self->engine_tiles * self->engine_patch);
+      self->packed_maps = g_new (gfloat,
+          self->engine_tiles * self->engine_patch);
+      self->packed_results = g_new0 (AnoganPatchResult, self->engine_tiles);
+    }
+    for (gint k = 0; k < n; k++) {
+      const gint i = self->todo[k];
+
+      memcpy (self->packed + k * patch, job->patches + i * patch,
+          patch * sizeof (gfloat));
+      if (z_start)
+        memcpy (self->packed_z + k * nz, z_start + i * nz,
+            nz * sizeof (gfloat));
+    }
+    out.results = self->packed_results;
+    out.residual_map = self->packed_maps;
+    out.z = self->z_next;
+    if (!anogan_search_run (search, n, self->packed,
+            z_start ? self->packed_z : NULL, &out, error))
+      goto failed;
+    for (gint k = 0; k < n; k++) {
+      const gint i = self->todo[k];
+
+      self->results[i] = self->packed_results[k];
+      memcpy (self->maps + i * patch, self->packed_maps + k * patch,
+          patch * sizeof (gfloat));
+      memcpy (self->reference + i * patch, self->packed + k * patch,
+          patch * sizeof (gfloat));
+      memcpy (self->z + i * nz, self->z_next + k * nz, nz * sizeof (gfloat));
+    }
+  }
+
+  if (self->tiles_plan != plan) {
+    g_clear_pointer (&self->tiles_plan, plan_unref);
+    self->tiles_plan = plan_ref (plan);
+  }
+  self->tiles_mode = job->mode;
+  self->tiles_options = options;
+  self->tiles_warm = warm;
+  self->tiles_epoch = job->epoch;
+
+  result = engine_make_result_locked (self, job, started);
+  goto done;
+
+failed:
+  /* The search may have written some tiles' slots: none is to be
+   * trusted. */
+  g_clear_pointer (&self->tiles_plan, plan_unref);
 done:
   g_mutex_unlock (&self->engine_lock);
   return result;
@@ -1220,12 +1634,14 @@ read_tiles (GstAnoganFilter * self, GstVideoFrame * frame, const Plan * plan,
 /* Fills @job from @frame, with the times level gives its messages. */
 static void
 job_fill (GstAnoganFilter * self, Job * job, GstVideoFrame * frame,
-    const Settings * s)
+    const Settings * s, AnoganMode mode)
 {
   GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
   GstBuffer *buffer = frame->buffer;
 
   job_prepare (job, self->plan, s);
+  job->mode = mode;
+  job->epoch = self->epoch;
   job->generation = self->generation;
   job->pts = GST_BUFFER_PTS (buffer);
   job->duration = GST_BUFFER_DURATION (buffer);
@@ -1421,6 +1837,19 @@ settle_overlay_caps (GstAnoganFilter * self, GstCaps * incaps)
   gst_base_transform_reconfigure_src (trans);
 }
 
+/* Makes @m the model in use (taking the reference), and tells the mode
+ * property what it can run. */
+static void
+use_model (GstAnoganFilter * self, Model * m)
+{
+  g_clear_pointer (&self->model, model_unref);
+  self->model = m;
+  GST_OBJECT_LOCK (self);
+  self->model_known = m != NULL;
+  self->model_has_encoder = m != NULL && m->has_encoder;
+  GST_OBJECT_UNLOCK (self);
+}
+
 /* Loads a model set while running, between two frames.  A model that
  * does not load leaves the old one at work. */
 static void
@@ -1442,19 +1871,19 @@ reload_model (GstAnoganFilter * self, const gchar * path)
     return;
   }
   GST_INFO_OBJECT (self, "now using model %s", m->name);
-  g_clear_pointer (&self->model, model_unref);
-  self->model = m;
+  use_model (self, m);
 }
 
 /* Plans the tiling and the reading of frames of @info.  In set_info the
  * element's in_info is still the old one, so the info is passed. */
 static gboolean
-replan (GstAnoganFilter * self, const GstVideoInfo * info, const Settings * s)
+replan (GstAnoganFilter * self, const GstVideoInfo * info, const Settings * s,
+    AnoganMode mode)
 {
   gboolean latest;
   Plan *plan;
 
-  plan = plan_new (self, self->model, info, s);
+  plan = plan_new (self, self->model, info, s, mode);
   if (plan == NULL)
     return FALSE;
   g_clear_pointer (&self->plan, plan_unref);
@@ -1542,7 +1971,7 @@ decide_schedule (GstAnoganFilter * self, const Settings * s)
 /* every-frame: analyses the frame before it goes on. */
 static GstFlowReturn
 analyse_inline (GstAnoganFilter * self, GstVideoFrame * frame,
-    const Settings * s)
+    const Settings * s, AnoganMode mode)
 {
   g_autoptr (GError) error = NULL;
   Job *job = self->inline_job;
@@ -1550,7 +1979,7 @@ analyse_inline (GstAnoganFilter * self, GstVideoFrame * frame,
   GstClockTime latency;
   gboolean grew;
 
-  job_fill (self, job, frame, s);
+  job_fill (self, job, frame, s, mode);
   result = analyse (self, job, &error);
   if (result == NULL) {
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
@@ -1579,7 +2008,8 @@ analyse_inline (GstAnoganFilter * self, GstVideoFrame * frame,
 
 /* latest-frame: hands the frame's tiles to the worker and returns. */
 static GstFlowReturn
-submit (GstAnoganFilter * self, GstVideoFrame * frame, const Settings * s)
+submit (GstAnoganFilter * self, GstVideoFrame * frame, const Settings * s,
+    AnoganMode mode)
 {
   Job *job;
 
@@ -1596,7 +2026,7 @@ submit (GstAnoganFilter * self, GstVideoFrame * frame, const Settings * s)
 
   if (job == NULL)
     job = job_new ();
-  job_fill (self, job, frame, s);
+  job_fill (self, job, frame, s, mode);
 
   g_mutex_lock (&self->lock);
   if (self->pending)
@@ -1618,11 +2048,13 @@ process_frame (GstAnoganFilter * self, GstVideoFrame * frame,
   GstFlowReturn ret = GST_FLOW_OK;
   gboolean analyse_this;
   gboolean latest;
+  AnoganMode mode;
 
   if (!self->schedule_decided && !decide_schedule (self, s))
     return GST_FLOW_ERROR;
-  if (!plan_is_current (self->plan, self->model, &filter->in_info, s) &&
-      !replan (self, &filter->in_info, s))
+  mode = resolve_mode (self, s);
+  if (!plan_is_current (self->plan, self->model, &filter->in_info, s, mode)
+      && !replan (self, &filter->in_info, s, mode))
     return GST_FLOW_ERROR;
 
   GST_OBJECT_LOCK (self);
@@ -1637,7 +2069,7 @@ process_frame (GstAnoganFilter * self, GstVideoFrame * frame,
     gboolean failed;
 
     if (analyse_this)
-      ret = submit (self, frame, s);
+      ret = submit (self, frame, s, mode);
     g_mutex_lock (&self->lock);
     failed = self->worker_failed;
     if (self->latest)
@@ -1650,7 +2082,7 @@ process_frame (GstAnoganFilter * self, GstVideoFrame * frame,
       result_unref (finished);
     }
   } else if (analyse_this) {
-    ret = analyse_inline (self, frame, s);
+    ret = analyse_inline (self, frame, s, mode);
   }
 
   /* A result of frames of another size does not fit this one. */
@@ -1838,7 +2270,7 @@ gst_anogan_filter_set_info (GstVideoFilter * filter, GstCaps * incaps,
     return FALSE;
   /* A new format needs a new reader even at the same size. */
   g_clear_pointer (&self->plan, plan_unref);
-  return replan (self, in_info, &s);
+  return replan (self, in_info, &s, resolve_mode (self, &s));
 }
 
 /* ---- events, queries, start and stop ----------------------------------- */
@@ -1859,6 +2291,13 @@ gst_anogan_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
       }
       g_mutex_unlock (&self->lock);
       self->frame_count = 0;
+      /* What comes after a flush is another picture: no tile is reused
+       * from before it. */
+      self->epoch++;
+      break;
+    case GST_EVENT_SEGMENT:
+      /* Nor after a new segment (a seek without flushing). */
+      self->epoch++;
       break;
     case GST_EVENT_EOS:
       worker_drain (self);
@@ -1946,13 +2385,13 @@ gst_anogan_filter_start (GstBaseTransform * trans)
           ("model=%s", path ? path : "(embedded)"));
     return FALSE;
   }
-  g_clear_pointer (&self->model, model_unref);
-  self->model = m;
+  use_model (self, m);
   self->frame_count = 0;
   self->schedule_decided = FALSE;
-  GST_INFO_OBJECT (self, "model %s: %dx%dx%d tiles, threshold %g", m->name,
-      m->model->input.dims[0], m->model->input.dims[1],
-      m->model->input.dims[2], m->model->threshold);
+  GST_INFO_OBJECT (self, "model %s: %dx%dx%d tiles, threshold %g, %s "
+      "encoder, auto mode %s", m->name, m->model->input.dims[0],
+      m->model->input.dims[1], m->model->input.dims[2], m->model->threshold,
+      m->has_encoder ? "an" : "no", anogan_mode_name (m->auto_mode));
   return TRUE;
 }
 
@@ -1970,7 +2409,7 @@ gst_anogan_filter_stop (GstBaseTransform * trans)
   self->overlay_decided = FALSE;
   self->overlay_as_meta = FALSE;
   g_clear_pointer (&self->plan, plan_unref);
-  g_clear_pointer (&self->model, model_unref);
+  use_model (self, NULL);
   self->schedule_decided = FALSE;
   GST_OBJECT_LOCK (self);
   self->latest_mode = FALSE;
@@ -2054,6 +2493,37 @@ gst_anogan_filter_set_property (GObject * object, guint prop_id,
     case PROP_SEED:
       s->seed = g_value_get_uint64 (value);
       break;
+    case PROP_MODE:{
+      GstAnoganMode mode = g_value_get_enum (value);
+
+      /* Known only once a model is loaded; before, a mode the model
+       * cannot run falls back when the stream starts. */
+      if ((mode == GST_ANOGAN_MODE_ENCODER || mode == GST_ANOGAN_MODE_HYBRID)
+          && self->model_known && !self->model_has_encoder) {
+        GEnumValue *old = g_enum_get_value (G_PARAM_SPEC_ENUM (pspec)->enum_class,
+            s->mode);
+
+        g_warning ("%s: mode %s needs a model with an encoder, and the model "
+            "in use has none; keeping mode %s", GST_OBJECT_NAME (self),
+            mode == GST_ANOGAN_MODE_ENCODER ? "encoder" : "hybrid",
+            old ? old->value_nick : "?");
+      } else {
+        s->mode = mode;
+      }
+      break;
+    }
+    case PROP_PATIENCE:
+      s->patience = g_value_get_int (value);
+      break;
+    case PROP_TOLERANCE:
+      s->tolerance = g_value_get_float (value);
+      break;
+    case PROP_REFINE_ABOVE:
+      s->refine_above = g_value_get_float (value);
+      break;
+    case PROP_SKIP_UNCHANGED:
+      s->skip_unchanged = g_value_get_float (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2115,6 +2585,21 @@ gst_anogan_filter_get_property (GObject * object, guint prop_id,
     case PROP_SEED:
       g_value_set_uint64 (value, s->seed);
       break;
+    case PROP_MODE:
+      g_value_set_enum (value, s->mode);
+      break;
+    case PROP_PATIENCE:
+      g_value_set_int (value, s->patience);
+      break;
+    case PROP_TOLERANCE:
+      g_value_set_float (value, s->tolerance);
+      break;
+    case PROP_REFINE_ABOVE:
+      g_value_set_float (value, s->refine_above);
+      break;
+    case PROP_SKIP_UNCHANGED:
+      g_value_set_float (value, s->skip_unchanged);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2172,31 +2657,32 @@ gst_anogan_filter_class_init (GstAnoganFilterClass * klass)
   g_object_class_install_property (gobject_class, PROP_ITERATIONS,
       g_param_spec_uint ("iterations", "Iterations",
           "Adam steps of the latent search per tile; 0 takes the number the "
-          "model's threshold was calibrated with (its card), or 100 when "
-          "the card does not say.  The threshold only means something for "
-          "scores searched the way it was calibrated",
+          "mode's threshold was calibrated with (the model's card), or 100 "
+          "(optimise) or 10 (hybrid) when the card does not say; the "
+          "encoder mode takes none.  The threshold only means something "
+          "for scores searched the way it was calibrated",
           0, 100000, DEFAULT_ITERATIONS, playing));
   g_object_class_install_property (gobject_class, PROP_LEARNING_RATE,
       g_param_spec_float ("learning-rate", "Learning rate",
-          "Adam's step size in the latent search; 0 takes the model's "
+          "Adam's step size in the latent search; 0 takes the mode's "
           "calibration setting, or 0.01", 0.0f, 10.0f,
           DEFAULT_LEARNING_RATE, playing));
   g_object_class_install_property (gobject_class, PROP_LAMBDA,
       g_param_spec_float ("lambda", "Lambda",
           "Weight of the discrimination loss against the residual loss, 0 "
-          "to 1; negative takes the model's calibration setting, or the "
+          "to 1; negative takes the mode's calibration setting, or the "
           "model's own lambda", -1.0f, 1.0f, DEFAULT_LAMBDA, playing));
   g_object_class_install_property (gobject_class, PROP_THRESHOLD,
       g_param_spec_float ("threshold", "Threshold",
           "Score at and above which a tile, and the frame, is anomalous; "
-          "negative takes the model's calibrated threshold.  Without one, "
-          "scores are still reported but nothing is flagged", -1.0f,
+          "negative takes the threshold calibrated for the mode.  Without "
+          "one, scores are still reported but nothing is flagged", -1.0f,
           G_MAXFLOAT, DEFAULT_THRESHOLD, playing));
   g_object_class_install_property (gobject_class, PROP_TILE_STRIDE,
       g_param_spec_uint ("tile-stride", "Tile stride",
           "Step between tiles in pixels, at most the tile size (larger "
           "steps are cut to it, with a warning); smaller steps make tiles "
-          "overlap, at a quadratic cost.  0 takes the stride the model was "
+          "overlap, at a quadratic cost.  0 takes the stride the mode was "
           "calibrated with, or the tile size", 0, 4096, DEFAULT_TILE_STRIDE,
           playing));
   g_object_class_install_property (gobject_class, PROP_ROI,
@@ -2224,9 +2710,11 @@ gst_anogan_filter_class_init (GstAnoganFilterClass * klass)
   g_object_class_install_property (gobject_class, PROP_WARM_START,
       g_param_spec_boolean ("warm-start", "Warm start",
           "Start each tile's search where it ended on the last analysed "
-          "frame (while the tiling stays the same) instead of at the "
-          "origin: faster on a steady scene, but scores then depend on the "
-          "frames before", DEFAULT_WARM_START, playing));
+          "frame (while the tiling stays the same) instead of where the "
+          "mode starts it (in hybrid mode, instead of the encoder's guess): "
+          "faster on a steady scene, but scores then depend on the frames "
+          "before.  The encoder mode always takes the encoder's guess",
+          DEFAULT_WARM_START, playing));
   g_object_class_install_property (gobject_class, PROP_INTERVAL,
       g_param_spec_uint ("interval", "Interval",
           "Analyse every Nth frame, from the first; the frames between "
@@ -2251,7 +2739,46 @@ gst_anogan_filter_class_init (GstAnoganFilterClass * klass)
       g_param_spec_uint64 ("seed", "Seed",
           "Seed of the search's random starts and bank of candidate starts, "
           "used by models calibrated with them (their card's z_init or "
-          "candidates); the same seed gives the same scores", 0, G_MAXUINT64, DEFAULT_SEED, playing));
+          "candidates); the same seed gives the same scores", 0, G_MAXUINT64,
+          DEFAULT_SEED, playing));
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode",
+          "How each tile's z is found: optimise (AnoGAN's Adam steps), "
+          "encoder (the model's encoder, one pass), hybrid (the encoder, "
+          "then a few steps on the tiles it finds suspicious), or auto: "
+          "the mode the model's card recommends, else the fastest it is "
+          "calibrated for.  Each mode takes its threshold and search "
+          "settings from its own calibration in the card.  The encoder "
+          "modes need a model with an encoder: refused with a warning when "
+          "the model in use has none, and run as optimise, with a warning "
+          "message, when a model loaded later has none",
+          GST_TYPE_ANOGAN_MODE, DEFAULT_MODE, playing));
+  g_object_class_install_property (gobject_class, PROP_PATIENCE,
+      g_param_spec_int ("patience", "Patience",
+          "Stop a tile's search after this many steps without its loss "
+          "improving by more than tolerance; 0 never stops early; -1 takes "
+          "the mode's calibration setting, or never", -1, 100000,
+          DEFAULT_PATIENCE, playing));
+  g_object_class_install_property (gobject_class, PROP_TOLERANCE,
+      g_param_spec_float ("tolerance", "Tolerance",
+          "Relative improvement of the loss that counts as progress for "
+          "patience (0.001 is a thousandth); negative takes the mode's "
+          "calibration setting, or 0.001", -1.0f, 1.0f, DEFAULT_TOLERANCE,
+          playing));
+  g_object_class_install_property (gobject_class, PROP_REFINE_ABOVE,
+      g_param_spec_float ("refine-above", "Refine above",
+          "Hybrid mode: only tiles whose score from the encoder's start "
+          "exceeds this fraction of the threshold take search steps; the "
+          "others keep the encoder's score (0 steps every tile).  Negative "
+          "takes the hybrid calibration's fraction, or steps every tile",
+          -1.0f, 10.0f, DEFAULT_REFINE_ABOVE, playing));
+  g_object_class_install_property (gobject_class, PROP_SKIP_UNCHANGED,
+      g_param_spec_float ("skip-unchanged", "Skip unchanged",
+          "Reuse a tile's last result (score, heatmap, warm start) instead "
+          "of analysing it while its pixels differ from those of its last "
+          "analysis by at most this many 8-bit levels on average: 0 reuses "
+          "identical tiles only, which changes no score; negative analyses "
+          "every tile", -1.0f, 255.0f, DEFAULT_SKIP_UNCHANGED, playing));
 
   gst_element_class_set_static_metadata (element_class,
       "AnoGAN anomaly detection", "Filter/Analyzer/Video",
@@ -2277,6 +2804,7 @@ gst_anogan_filter_class_init (GstAnoganFilterClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_ANOGAN_OVERLAY_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_ANOGAN_SCHEDULE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_ANOGAN_MODE, 0);
 }
 
 static void

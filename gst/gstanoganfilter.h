@@ -32,6 +32,29 @@ typedef enum {
 #define GST_TYPE_ANOGAN_SCHEDULE (gst_anogan_schedule_get_type ())
 GType gst_anogan_schedule_get_type (void);
 
+/**
+ * GstAnoganMode:
+ * @GST_ANOGAN_MODE_AUTO: the mode the model's card recommends, else the
+ *   fastest the model is calibrated for: hybrid, then encoder, then
+ *   optimise
+ * @GST_ANOGAN_MODE_OPTIMISE: AnoGAN: Adam steps on z from the card's start
+ * @GST_ANOGAN_MODE_ENCODER: f-AnoGAN: z = E(x) in one pass, no steps
+ * @GST_ANOGAN_MODE_HYBRID: z from the encoder, then a few Adam steps on
+ *   the tiles the encoder finds suspicious
+ *
+ * How anoganfilter finds each tile's z.  The encoder modes need a model
+ * with an encoder.
+ */
+typedef enum {
+  GST_ANOGAN_MODE_AUTO = 0,
+  GST_ANOGAN_MODE_OPTIMISE = 1,
+  GST_ANOGAN_MODE_ENCODER = 2,
+  GST_ANOGAN_MODE_HYBRID = 3,
+} GstAnoganMode;
+
+#define GST_TYPE_ANOGAN_MODE (gst_anogan_mode_get_type ())
+GType gst_anogan_mode_get_type (void);
+
 #define GST_TYPE_ANOGAN_FILTER (gst_anogan_filter_get_type ())
 G_DECLARE_FINAL_TYPE (GstAnoganFilter, gst_anogan_filter, GST, ANOGAN_FILTER,
     GstVideoFilter)

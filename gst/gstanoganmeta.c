@@ -31,8 +31,8 @@ typedef struct {
 } Grid;
 
 /* Sets @field of @s to a GST_TYPE_ARRAY of @n values of @type: G_TYPE_INT
- * from gints, or G_TYPE_DOUBLE from gfloats (doubles are what every binding
- * reads without surprise). */
+ * from gints, G_TYPE_BOOLEAN from gbooleans, or G_TYPE_DOUBLE from gfloats
+ * (doubles are what every binding reads without surprise). */
 static void
 set_array (GstStructure * s, const gchar * field, GType type,
     gconstpointer values, gint n)
@@ -46,6 +46,8 @@ set_array (GstStructure * s, const gchar * field, GType type,
     g_value_init (&v, type);
     if (type == G_TYPE_INT)
       g_value_set_int (&v, ((const gint *) values)[i]);
+    else if (type == G_TYPE_BOOLEAN)
+      g_value_set_boolean (&v, ((const gboolean *) values)[i]);
     else
       g_value_set_double (&v, ((const gfloat *) values)[i]);
     gst_value_array_append_and_take_value (&array, &v);
@@ -255,8 +257,15 @@ gst_anogan_meta_register (void)
  * - "scores" (GST_TYPE_ARRAY of G_TYPE_DOUBLE, columns × rows entries,
  *   row-major): each tile's score;
  * - "iterations" (GST_TYPE_ARRAY of G_TYPE_INT, like "scores"): the search
- *   steps each tile ran;
+ *   steps each tile ran for this result (0 in the encoder mode, for tiles
+ *   the hybrid mode's screen passed, and for tiles not analysed);
+ * - "analysed" (GST_TYPE_ARRAY of G_TYPE_BOOLEAN, like "scores"): whether
+ *   each tile was analysed for this result; a tile whose pixels had not
+ *   changed since its last analysis keeps that analysis's score;
+ * - "tiles-analysed" (G_TYPE_INT): how many tiles were analysed;
  * - "model" (G_TYPE_STRING): the model's file, or "default";
+ * - "mode" (G_TYPE_STRING): how z was found, "optimise", "encoder" or
+ *   "hybrid";
  * - "processing-time" (G_TYPE_UINT64): wall time of the analysis in
  *   nanoseconds;
  * - "analysed-pts" (G_TYPE_UINT64): the presentation time of the frame
@@ -269,14 +278,21 @@ GstStructure *
 gst_anogan_result_to_structure (const GstAnoganResult * result)
 {
   GstStructure *s;
-  gint n;
+  gint n, analysed;
 
   g_return_val_if_fail (result != NULL, NULL);
   g_return_val_if_fail (result->columns > 0 && result->rows > 0, NULL);
   g_return_val_if_fail (result->tile_x && result->tile_y, NULL);
   g_return_val_if_fail (result->scores && result->iterations, NULL);
+  g_return_val_if_fail (result->model && result->mode, NULL);
 
   n = result->columns * result->rows;
+  analysed = n;
+  if (result->analysed) {
+    analysed = 0;
+    for (gint i = 0; i < n; i++)
+      analysed += result->analysed[i] != FALSE;
+  }
   s = gst_structure_new (GST_ANOGAN_META_NAME,
       "score", G_TYPE_DOUBLE, (gdouble) result->score,
       "anomalous", G_TYPE_BOOLEAN, result->anomalous,
@@ -289,8 +305,20 @@ gst_anogan_result_to_structure (const GstAnoganResult * result)
   set_array (s, "tile-y", G_TYPE_INT, result->tile_y, result->rows);
   set_array (s, "scores", G_TYPE_DOUBLE, result->scores, n);
   set_array (s, "iterations", G_TYPE_INT, result->iterations, n);
+  if (result->analysed) {
+    set_array (s, "analysed", G_TYPE_BOOLEAN, result->analysed, n);
+  } else {
+    gboolean *all = g_new (gboolean, n);
+
+    for (gint i = 0; i < n; i++)
+      all[i] = TRUE;
+    set_array (s, "analysed", G_TYPE_BOOLEAN, all, n);
+    g_free (all);
+  }
   gst_structure_set (s,
+      "tiles-analysed", G_TYPE_INT, analysed,
       "model", G_TYPE_STRING, result->model,
+      "mode", G_TYPE_STRING, result->mode,
       "processing-time", G_TYPE_UINT64, result->processing_time,
       "analysed-pts", G_TYPE_UINT64, result->analysed_pts, NULL);
   return s;
@@ -416,6 +444,8 @@ gst_anogan_meta_add_regions (GstBuffer * buffer, const GstStructure * result)
  * - "columns", "rows" (G_TYPE_INT): the tile grid;
  * - "scores" (GST_TYPE_ARRAY of G_TYPE_DOUBLE, row-major): each tile's
  *   score;
+ * - "iterations", "analysed", "tiles-analysed", "mode": as on the meta
+ *   (gst_anogan_result_to_structure());
  * - "analysed-pts" (G_TYPE_UINT64): the presentation time of the frame
  *   analysed, which is earlier than "timestamp" when the element reports
  *   the result of a previous frame;
@@ -434,7 +464,8 @@ gst_anogan_message_new (GstObject * src, const GstStructure * result,
 {
   static const gchar *const copied[] = {
     "score", "anomalous", "threshold", "columns", "rows", "scores",
-    "analysed-pts", "processing-time",
+    "iterations", "analysed", "tiles-analysed", "mode", "analysed-pts",
+    "processing-time",
   };
   GstStructure *s;
 

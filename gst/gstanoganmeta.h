@@ -46,8 +46,14 @@ G_BEGIN_DECLS
  * @tile_x: @columns entries: left edge of each column, in frame pixels
  * @tile_y: @rows entries: top edge of each row, in frame pixels
  * @scores: @columns × @rows tile scores, row-major
- * @iterations: @columns × @rows Adam steps each tile actually ran
+ * @iterations: @columns × @rows Adam steps each tile actually ran for
+ *   this result: 0 for a tile scored from the encoder alone, screened
+ *   out, or not analysed
+ * @analysed: (nullable): @columns × @rows flags: whether the tile was
+ *   analysed for this result, rather than its last result reused because
+ *   its pixels had not changed; %NULL when every tile was
  * @model: the model's name (its file, or "default" for the embedded one)
+ * @mode: how z was found: "optimise", "encoder" or "hybrid"
  * @processing_time: wall time the analysis took, in nanoseconds
  * @analysed_pts: presentation time of the frame the result belongs to
  *
@@ -66,7 +72,9 @@ typedef struct {
   const gint *tile_y;
   const gfloat *scores;
   const gint *iterations;
+  const gboolean *analysed;
   const gchar *model;
+  const gchar *mode;
   GstClockTime processing_time;
   GstClockTime analysed_pts;
 } GstAnoganResult;

@@ -15,7 +15,8 @@
 static const gint tile_x[] = { 0, 131, 256 };
 static const gint tile_y[] = { 0, 192 };
 static const gfloat scores[] = { 0.5f, 1.25f, 7.75f, 3.0f, 9.5f, 2.0f };
-static const gint iterations[] = { 200, 180, 200, 37, 200, 1 };
+static const gint iterations[] = { 200, 180, 200, 37, 0, 1 };
+static const gboolean analysed[] = { TRUE, TRUE, TRUE, TRUE, FALSE, TRUE };
 
 static GstAnoganResult
 make_result (void)
@@ -32,15 +33,19 @@ make_result (void)
     .tile_y = tile_y,
     .scores = scores,
     .iterations = iterations,
+    .analysed = analysed,
     .model = "models/brick/brick.safetensors",
+    .mode = "hybrid",
     .processing_time = 123456789,
     .analysed_pts = 40 * GST_MSECOND,
   };
   return r;
 }
 
+/* An array field of @n values of @type, G_TYPE_INT or G_TYPE_BOOLEAN
+ * (gboolean is a gint), equal to @want. */
 static void
-assert_int_array (const GstStructure * s, const gchar * field,
+assert_array_of (const GstStructure * s, const gchar * field, GType type,
     const gint * want, guint n)
 {
   const GValue *array = gst_structure_get_value (s, field);
@@ -51,9 +56,17 @@ assert_int_array (const GstStructure * s, const gchar * field,
   for (guint i = 0; i < n; i++) {
     const GValue *v = gst_value_array_get_value (array, i);
 
-    g_assert_true (G_VALUE_HOLDS_INT (v));
-    g_assert_cmpint (g_value_get_int (v), ==, want[i]);
+    g_assert_true (G_VALUE_HOLDS (v, type));
+    g_assert_cmpint (type == G_TYPE_INT ? g_value_get_int (v) :
+        g_value_get_boolean (v), ==, want[i]);
   }
+}
+
+static void
+assert_int_array (const GstStructure * s, const gchar * field,
+    const gint * want, guint n)
+{
+  assert_array_of (s, field, G_TYPE_INT, want, n);
 }
 
 static void
@@ -89,7 +102,7 @@ test_structure (void)
   gboolean b;
 
   g_assert_true (gst_structure_has_name (s, "AnoganMeta"));
-  g_assert_cmpint (gst_structure_n_fields (s), ==, 14);
+  g_assert_cmpint (gst_structure_n_fields (s), ==, 17);
 
   assert_field_type (s, "score", G_TYPE_DOUBLE);
   g_assert_true (gst_structure_get_double (s, "score", &d));
@@ -113,9 +126,13 @@ test_structure (void)
   assert_int_array (s, "tile-y", tile_y, 2);
   assert_scores (s);
   assert_int_array (s, "iterations", iterations, 6);
+  assert_array_of (s, "analysed", G_TYPE_BOOLEAN, analysed, 6);
+  g_assert_true (gst_structure_get_int (s, "tiles-analysed", &i));
+  g_assert_cmpint (i, ==, 5);
 
   g_assert_cmpstr (gst_structure_get_string (s, "model"), ==,
       "models/brick/brick.safetensors");
+  g_assert_cmpstr (gst_structure_get_string (s, "mode"), ==, "hybrid");
   assert_field_type (s, "processing-time", G_TYPE_UINT64);
   g_assert_true (gst_structure_get_uint64 (s, "processing-time", &t));
   g_assert_cmpuint (t, ==, 123456789);
@@ -134,6 +151,18 @@ test_structure (void)
   g_assert_false (b);
   g_assert_true (gst_structure_get_uint64 (s, "analysed-pts", &t));
   g_assert_cmpuint (t, ==, GST_CLOCK_TIME_NONE);
+  gst_structure_free (s);
+
+  /* No flags: every tile was analysed. */
+  r.analysed = NULL;
+  s = gst_anogan_result_to_structure (&r);
+  {
+    static const gboolean all[] = { TRUE, TRUE, TRUE, TRUE, TRUE, TRUE };
+
+    assert_array_of (s, "analysed", G_TYPE_BOOLEAN, all, 6);
+  }
+  g_assert_true (gst_structure_get_int (s, "tiles-analysed", &i));
+  g_assert_cmpint (i, ==, 6);
   gst_structure_free (s);
 }
 
@@ -351,7 +380,7 @@ make_grid_2x2 (gfloat threshold)
     .score = 6, .anomalous = TRUE, .threshold = threshold,
     .tile_width = 16, .tile_height = 16, .columns = 2, .rows = 2,
     .tile_x = xy, .tile_y = xy, .scores = s, .iterations = it,
-    .model = "default",
+    .model = "default", .mode = "optimise",
     .processing_time = 1, .analysed_pts = 0,
   };
   return gst_anogan_result_to_structure (&r);
@@ -460,8 +489,8 @@ test_message (void)
 {
   static const gchar *const fields[] = {
     "timestamp", "stream-time", "running-time", "duration", "score",
-    "anomalous", "threshold", "columns", "rows", "scores", "analysed-pts",
-    "processing-time",
+    "anomalous", "threshold", "columns", "rows", "scores", "iterations",
+    "analysed", "tiles-analysed", "mode", "analysed-pts", "processing-time",
   };
   GstAnoganResult r = make_result ();
   GstStructure *result = gst_anogan_result_to_structure (&r);

@@ -272,9 +272,8 @@ card_candidates (const AnoganModel * m)
 }
 
 static AnoganModel *
-load_default_model (void)
+load_model (const gchar * path)
 {
-  g_autofree gchar *path = source_path ("models/brick/brick.safetensors");
   g_autoptr (GError) error = NULL;
   AnoganModel *m = anogan_model_load (path, &error);
 
@@ -282,21 +281,29 @@ load_default_model (void)
   return m;
 }
 
-/* Scores of the tiles of a grey picture at @xs × @ys, row by row, with
- * the settings the element takes from the brick model's card (learning
- * rate 0.01, lambda 0.1); @z_in and @z_out as in anogan_search_run(). */
+static AnoganModel *
+load_default_model (void)
+{
+  g_autofree gchar *path = source_path ("models/brick/brick.safetensors");
+
+  return load_model (path);
+}
+
+/* The search run here on the tiles of a grey picture at @xs × @ys, row
+ * by row, with @options; @z_in and @z_out as in anogan_search_run(), and
+ * @results, when not NULL, what it found for each tile.  Returns the
+ * tiles' scores. */
 static gfloat *
-reference_scores (AnoganModel * m, const guint8 * pixels, gint width,
-    GArray * xs, GArray * ys, gint iterations, const gfloat * z_in,
-    gfloat ** z_out)
+reference_search (AnoganModel * m, const guint8 * pixels, gint width,
+    GArray * xs, GArray * ys, const AnoganSearchOptions * options,
+    const gfloat * z_in, gfloat ** z_out, AnoganPatchResult ** results)
 {
   const gint n = (gint) (xs->len * ys->len);
   g_autofree gfloat *patches = g_new (gfloat, (gsize) n * TILE * TILE);
-  g_autofree AnoganPatchResult *results = g_new0 (AnoganPatchResult, n);
-  AnoganSearchOutputs out = { .results = results };
+  AnoganPatchResult *found = g_new0 (AnoganPatchResult, n);
+  AnoganSearchOutputs out = { .results = found };
   g_autoptr (AnoganSearch) search = NULL;
   g_autoptr (GError) error = NULL;
-  AnoganSearchOptions options;
   gfloat *scores;
   gint k = 0;
 
@@ -310,13 +317,7 @@ reference_scores (AnoganModel * m, const guint8 * pixels, gint width,
               v * (1.0f / 127.5f) - 1.0f;
         }
 
-  anogan_search_options_init (&options);
-  options.iterations = iterations;
-  options.learning_rate = 0.01f;
-  options.lambda = 0.1f;
-  options.candidates = card_candidates (m);
-  options.threads = 1;
-  search = anogan_search_new (m, &options, &error);
+  search = anogan_search_new (m, options, &error);
   g_assert_no_error (error);
   if (z_out) {
     *z_out = g_new (gfloat, (gsize) n * m->nz);
@@ -327,8 +328,32 @@ reference_scores (AnoganModel * m, const guint8 * pixels, gint width,
 
   scores = g_new (gfloat, n);
   for (gint i = 0; i < n; i++)
-    scores[i] = results[i].score;
+    scores[i] = found[i].score;
+  if (results)
+    *results = found;
+  else
+    g_free (found);
   return scores;
+}
+
+/* The scores of reference_search() with the settings the element takes
+ * from the brick model's card (learning rate 0.01, lambda 0.1, its
+ * candidate starts) and @iterations steps. */
+static gfloat *
+reference_scores (AnoganModel * m, const guint8 * pixels, gint width,
+    GArray * xs, GArray * ys, gint iterations, const gfloat * z_in,
+    gfloat ** z_out)
+{
+  AnoganSearchOptions options;
+
+  anogan_search_options_init (&options);
+  options.iterations = iterations;
+  options.learning_rate = 0.01f;
+  options.lambda = 0.1f;
+  options.candidates = card_candidates (m);
+  options.threads = 1;
+  return reference_search (m, pixels, width, xs, ys, &options, z_in, z_out,
+      NULL);
 }
 
 static void
@@ -817,7 +842,8 @@ test_messages (void)
 }
 
 /* every-frame is deterministic: the same frame, in one element or two,
- * gets the same scores, bit for bit. */
+ * gets the same scores, bit for bit.  Unchanged tiles are analysed again
+ * (skip-unchanged=-1), or there would be nothing to compare. */
 static void
 test_determinism (void)
 {
@@ -827,8 +853,8 @@ test_determinism (void)
   /* runs[0], runs[1]: one element, the frame twice; runs[2]: a second
    * element with another thread count. */
   for (guint run = 0; run < 2; run++) {
-    GstHarness *h = start (make_filter ("threads", run + 1, NULL), "RGBx",
-        64, 48, NULL);
+    GstHarness *h = start (make_filter ("threads", run + 1,
+            "skip-unchanged", -1.0f, NULL), "RGBx", 64, 48, NULL);
 
     for (guint frame = 0; frame < (run == 0 ? 2u : 1u); frame++) {
       const guint k = run == 0 ? frame : 2;
@@ -1457,6 +1483,46 @@ test_property_out_of_range (void)
       "lambda=-1.0 roi=1,2,33,34\nempty roi=(null)\n");
 }
 
+/* The properties of the search modes refuse values out of their range,
+ * and the encoder modes while the model in use has no encoder, with a
+ * warning, keeping the value they had. */
+static void
+test_property_modes_refused (void)
+{
+  if (g_test_subprocess ()) {
+    GstHarness *h = start (make_filter ("mode", 1 /* optimise */ ,
+            "patience", 3, "tolerance", 0.25f, "refine-above", 0.5f,
+            "skip-unchanged", 2.0f, NULL), "GRAY8", 32, 32, NULL);
+    gint mode, patience;
+    gfloat tolerance, refine, skip;
+
+    g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+    g_object_set (h->element, "patience", -2, NULL);
+    g_object_set (h->element, "tolerance", 1.5f, NULL);
+    g_object_set (h->element, "refine-above", 11.0f, NULL);
+    g_object_set (h->element, "skip-unchanged", 256.0f, NULL);
+    /* the embedded model, loaded now, has no encoder */
+    gst_buffer_unref (push_pull (h, make_frame ("GRAY8", 32, 32, 0, 0)));
+    g_object_set (h->element, "mode", 3 /* hybrid */ , NULL);
+    g_object_set (h->element, "mode", 2 /* encoder */ , NULL);
+    g_object_get (h->element, "mode", &mode, "patience", &patience,
+        "tolerance", &tolerance, "refine-above", &refine, "skip-unchanged",
+        &skip, NULL);
+    g_print ("mode=%d patience=%d tolerance=%.2f refine-above=%.1f "
+        "skip-unchanged=%.1f\n", mode, patience, tolerance, refine, skip);
+    gst_harness_teardown (h);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*out of range*patience*out of range*tolerance*"
+      "out of range*refine-above*out of range*skip-unchanged*"
+      "mode hybrid needs a model with an encoder*keeping mode optimise*"
+      "mode encoder needs a model with an encoder*");
+  g_test_trap_assert_stdout ("mode=1 patience=3 tolerance=0.25 "
+      "refine-above=0.5 skip-unchanged=2.0\n");
+}
+
 /* ---- state changes, renegotiation, latency ------------------------------ */
 
 /* One element taken 50 times from NULL to PLAYING and back, in both
@@ -1579,6 +1645,658 @@ test_latency (void)
     gst_buffer_unref (out);
     gst_harness_teardown (h);
   }
+}
+
+/* ---- search modes, early stop, reused tiles ----------------------------- */
+
+/* Where the models made for the tests are written; emptied by main(). */
+static gchar *model_dir;
+
+/* A card for the test model with an encoder: each mode its own threshold
+ * and settings, so that scores tell whose settings they were searched
+ * with. */
+#define MODE_CARDS \
+  "\"calibration\": {\"threshold\": 100, \"iterations\": 3, "           \
+  "\"learning_rate\": 0.01, \"lambda\": 0.1}, "                         \
+  "\"calibration_encoder\": {\"threshold\": 200, \"lambda\": 0.2}, "    \
+  "\"calibration_hybrid\": {\"threshold\": 150, \"iterations\": 5, "    \
+  "\"learning_rate\": 0.02, \"lambda\": 0.15}"
+
+static const gdouble mode_thresholds[] = { 100, 200, 150 };
+
+/* tests/golden/data/dcgan32/model.safetensors (which has no card) with an
+ * encoder of random weights and the members of @card, a JSON object's
+ * members, added to its description; saved as @name in model_dir.
+ * Returns the file's path. */
+static gchar *
+make_model (const gchar * name, const gchar * card)
+{
+  g_autofree gchar *golden = source_path ("tests/golden/data/dcgan32/"
+      "model.safetensors");
+  g_autofree gchar *json = g_strdup_printf ("{%s}", card);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AnoganModel) plain = anogan_model_load (golden, &error);
+  g_autoptr (AnoganModel) m = NULL;
+  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (GList) members = NULL;
+  JsonObject *object;
+  gchar *path;
+
+  g_assert_no_error (error);
+  m = anogan_model_add_encoder (plain, NULL, 7, &error);
+  g_assert_no_error (error);
+  node = json_from_string (json, &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (node);
+  members = json_object_get_members (object);
+  for (GList *l = members; l; l = l->next)
+    json_object_set_member (m->metadata, l->data,
+        json_node_copy (json_object_get_member (object, l->data)));
+  path = g_build_filename (model_dir, name, NULL);
+  g_assert_true (anogan_model_save (m, path, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+/* A test model made by make_model(), loaded here too, and the tiles of a
+ * @width × @height frame at the stride of a tile. */
+typedef struct
+{
+  gchar *path;
+  AnoganModel *model;
+  gint width;
+  gint height;
+  GArray *xs;
+  GArray *ys;
+  guint n;
+} Scene;
+
+static void
+scene_init (Scene * sc, const gchar * name, const gchar * card, gint width,
+    gint height)
+{
+  sc->path = make_model (name, card);
+  sc->model = load_model (sc->path);
+  sc->width = width;
+  sc->height = height;
+  sc->xs = expected_origins (width, TILE, TILE);
+  sc->ys = expected_origins (height, TILE, TILE);
+  sc->n = sc->xs->len * sc->ys->len;
+}
+
+static void
+scene_clear (Scene * sc)
+{
+  g_free (sc->path);
+  anogan_model_free (sc->model);
+  g_array_unref (sc->xs);
+  g_array_unref (sc->ys);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Scene, scene_clear)
+
+/* reference_search() on the scene's tiles of @pixels. */
+static gfloat *
+scene_search (Scene * sc, const guint8 * pixels,
+    const AnoganSearchOptions * o, const gfloat * z_in, gfloat ** z_out,
+    AnoganPatchResult ** results)
+{
+  return reference_search (sc->model, pixels, sc->width, sc->xs, sc->ys, o,
+      z_in, z_out, results);
+}
+
+/* The options the element takes from MODE_CARDS for @mode. */
+static void
+mode_options (AnoganSearchOptions * o, AnoganMode mode)
+{
+  anogan_search_options_init (o);
+  o->threads = 1;
+  switch (mode) {
+    case ANOGAN_MODE_OPTIMISE:
+      o->iterations = 3;
+      o->learning_rate = 0.01f;
+      o->lambda = 0.1f;
+      break;
+    case ANOGAN_MODE_ENCODER:
+      anogan_search_options_set_mode (o, mode, -1);
+      o->lambda = 0.2f;
+      break;
+    case ANOGAN_MODE_HYBRID:
+      anogan_search_options_set_mode (o, mode, 5);
+      o->learning_rate = 0.02f;
+      o->lambda = 0.15f;
+      break;
+  }
+}
+
+static const gchar *
+mode_of (const GstStructure * s)
+{
+  const gchar *mode = gst_structure_get_string (s, "mode");
+
+  g_assert_nonnull (mode);
+  return mode;
+}
+
+/* Each mode's tile scores are those of a search run here with the mode's
+ * settings from the card, its steps those the search took (none in the
+ * encoder mode); the meta and the message carry the mode and the mode's
+ * threshold. */
+static void
+test_mode_scores (void)
+{
+  const gint w = 96, h = 64;
+  g_auto (Scene) sc = { 0 };
+  g_autofree guint8 *pixels = texture (w, h, 21);
+  guint n;
+
+  scene_init (&sc, "modes.safetensors", MODE_CARDS, w, h);
+  n = sc.n;
+
+  for (gint mode = ANOGAN_MODE_OPTIMISE; mode <= ANOGAN_MODE_HYBRID; mode++) {
+    g_autofree AnoganPatchResult *found = NULL;
+    g_autofree gfloat *want = NULL;
+    AnoganSearchOptions o;
+    GstBus *bus;
+    GstHarness *hs;
+    GstBuffer *out;
+    GstMessage *msg;
+    const GstStructure *s;
+
+    mode_options (&o, mode);
+    want = scene_search (&sc, pixels, &o, NULL, NULL, &found);
+    hs = start (make_filter ("model", sc.path, "mode", mode + 1, "iterations",
+            0, NULL), "GRAY8", w, h, &bus);
+    out = push_pull (hs, gray_frame (pixels, w, h, 0));
+    s = result_of (out);
+
+    g_test_message ("mode %s", anogan_mode_name (mode));
+    g_assert_cmpstr (mode_of (s), ==, anogan_mode_name (mode));
+    g_assert_cmpfloat (get_double (s, "threshold"), ==, mode_thresholds[mode]);
+    assert_scores_match (s, want, n);
+    for (guint i = 0; i < n; i++) {
+      g_assert_cmpint (array_int (s, "iterations", i), ==,
+          found[i].iterations);
+      g_assert_cmpint (found[i].iterations, ==, o.iterations);
+    }
+    g_assert_cmpint (get_int (s, "tiles-analysed"), ==, n);
+
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+    g_assert_nonnull (msg);
+    g_assert_cmpstr (mode_of (gst_message_get_structure (msg)), ==,
+        anogan_mode_name (mode));
+    g_assert_cmpfloat (get_double (gst_message_get_structure (msg),
+            "threshold"), ==, mode_thresholds[mode]);
+    g_assert_cmpuint (array_size (gst_message_get_structure (msg),
+            "iterations"), ==, n);
+    gst_message_unref (msg);
+    g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING));
+
+    gst_buffer_unref (out);
+    gst_harness_teardown (hs);
+    gst_object_unref (bus);
+  }
+}
+
+/* auto runs the mode the card recommends when the model is calibrated for
+ * it, else hybrid, else encoder, as far as the model is calibrated for
+ * them, else optimise; at each mode's threshold. */
+static void
+test_mode_auto (void)
+{
+  static const struct
+  {
+    const gchar *card;          /* NULL: the embedded model, no encoder */
+    AnoganMode want;
+  } cases[] = {
+    {MODE_CARDS, ANOGAN_MODE_HYBRID},
+    {MODE_CARDS ", \"recommended_mode\": \"encoder\"", ANOGAN_MODE_ENCODER},
+    {MODE_CARDS ", \"recommended_mode\": \"optimise\"", ANOGAN_MODE_OPTIMISE},
+    {"\"calibration_encoder\": {\"threshold\": 200}, "
+          "\"recommended_mode\": \"hybrid\"", ANOGAN_MODE_ENCODER},
+    {"\"calibration\": {\"threshold\": 100}", ANOGAN_MODE_OPTIMISE},
+    {NULL, ANOGAN_MODE_OPTIMISE},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *name = g_strdup_printf ("auto-%u.safetensors", i);
+    g_autofree gchar *path = cases[i].card ? make_model (name,
+        cases[i].card) : NULL;
+    GstHarness *h = start (make_filter ("model", path, NULL), "GRAY8", 64,
+        48, NULL);
+    GstBuffer *out = push_pull (h, make_frame ("GRAY8", 64, 48, i, 0));
+    gint mode;
+
+    g_test_message ("case %u", i);
+    g_object_get (h->element, "mode", &mode, NULL);
+    g_assert_cmpint (mode, ==, 0 /* auto */ );
+    g_assert_cmpstr (mode_of (result_of (out)), ==,
+        anogan_mode_name (cases[i].want));
+    if (cases[i].card)
+      g_assert_cmpfloat (get_double (result_of (out), "threshold"), ==,
+          mode_thresholds[cases[i].want]);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+  }
+}
+
+/* The mode changes while playing, from the next frame: the same frame is
+ * analysed anew in each mode, and coming back to a mode gives its scores
+ * again. */
+static void
+test_mode_change (void)
+{
+  const gint w = 64, h = 64;
+  g_auto (Scene) sc = { 0 };
+  g_autofree guint8 *pixels = texture (w, h, 5);
+  static const AnoganMode order[] = {
+    ANOGAN_MODE_OPTIMISE, ANOGAN_MODE_ENCODER, ANOGAN_MODE_HYBRID,
+    ANOGAN_MODE_ENCODER,
+  };
+  GstHarness *hs;
+
+  scene_init (&sc, "change.safetensors", MODE_CARDS, w, h);
+  hs = start (make_filter ("model", sc.path, "iterations", 0, NULL), "GRAY8",
+      w, h, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++) {
+    g_autofree gfloat *want = NULL;
+    AnoganSearchOptions o;
+    GstBuffer *out;
+    const GstStructure *s;
+
+    mode_options (&o, order[i]);
+    want = scene_search (&sc, pixels, &o, NULL, NULL, NULL);
+    g_object_set (hs->element, "mode", order[i] + 1, NULL);
+    out = push_pull (hs, gray_frame (pixels, w, h, i * FRAME_DURATION));
+    s = result_of (out);
+    g_assert_cmpstr (mode_of (s), ==, anogan_mode_name (order[i]));
+    g_assert_cmpint (get_int (s, "tiles-analysed"), ==, 4);
+    assert_scores_match (s, want, 4);
+    if (order[i] == ANOGAN_MODE_ENCODER)
+      for (guint t = 0; t < 4; t++)
+        g_assert_cmpint (array_int (s, "iterations", t), ==, 0);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (hs);
+}
+
+/* A model without an encoder cannot run the encoder modes: asked before
+ * it is loaded, or loaded while they are asked for, the element searches
+ * in mode optimise and says so with a warning message. */
+static void
+test_mode_fallback (void)
+{
+  g_autofree gchar *path = make_model ("fallback.safetensors", MODE_CARDS);
+  g_autofree gchar *plain = source_path ("tests/golden/data/dcgan32/"
+      "model.safetensors");
+  GstBus *bus;
+  GstHarness *h;
+  GstBuffer *out;
+  GstMessage *msg;
+  gint mode;
+
+  /* the embedded model, mode=encoder set before it is loaded */
+  h = start (make_filter ("mode", 2 /* encoder */ , NULL), "GRAY8", 64, 48,
+      &bus);
+  out = push_pull (h, make_frame ("GRAY8", 64, 48, 0, 0));
+  g_assert_cmpstr (mode_of (result_of (out)), ==, "optimise");
+  gst_buffer_unref (out);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  g_assert_nonnull (msg);
+  gst_message_unref (msg);
+  /* said once */
+  gst_buffer_unref (push_pull (h, make_frame ("GRAY8", 64, 48, 1,
+              FRAME_DURATION)));
+  g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING));
+  /* what was asked for stays asked for */
+  g_object_get (h->element, "mode", &mode, NULL);
+  g_assert_cmpint (mode, ==, 2);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+
+  /* a model with an encoder in mode encoder, then one without */
+  h = start (make_filter ("model", path, "mode", 2, NULL), "GRAY8", 64, 48,
+      &bus);
+  out = push_pull (h, make_frame ("GRAY8", 64, 48, 0, 0));
+  g_assert_cmpstr (mode_of (result_of (out)), ==, "encoder");
+  gst_buffer_unref (out);
+  g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING));
+  g_object_set (h->element, "model", plain, NULL);
+  out = push_pull (h, make_frame ("GRAY8", 64, 48, 1, FRAME_DURATION));
+  g_assert_cmpstr (mode_of (result_of (out)), ==, "optimise");
+  g_assert_cmpstr (gst_structure_get_string (result_of (out), "model"), ==,
+      "model.safetensors");
+  gst_buffer_unref (out);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  g_assert_nonnull (msg);
+  {
+    GError *error = NULL;
+
+    gst_message_parse_warning (msg, &error, NULL);
+    g_assert_nonnull (strstr (error->message, "no encoder"));
+    g_error_free (error);
+  }
+  gst_message_unref (msg);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+/* Early stop: with patience, some tile stops before the last step, as the
+ * search run here with the same patience does; the card's patience is
+ * the default, and 0 turns it off. */
+static void
+test_early_stop (void)
+{
+  const gint w = 96, h = 64, steps = 40;
+  g_auto (Scene) sc = { 0 };
+  g_autofree guint8 *pixels = texture (w, h, 8);
+  g_autofree AnoganPatchResult *found = NULL;
+  g_autofree gfloat *want = NULL;
+  AnoganSearchOptions o;
+  guint n;
+
+  scene_init (&sc, "patience.safetensors", "\"calibration\": "
+      "{\"threshold\": 100, \"iterations\": 40, \"patience\": 2, "
+      "\"tolerance\": 0.02}", w, h);
+  n = sc.n;
+  anogan_search_options_init (&o);
+  o.iterations = steps;
+  o.patience = 2;
+  o.tolerance = 0.02f;
+  o.threads = 1;
+  want = scene_search (&sc, pixels, &o, NULL, NULL, &found);
+
+  for (gint explicit = 0; explicit < 3; explicit++) {
+    /* 0: the card's patience; 1: the same set as properties; 2: off */
+    GstElement *e = make_filter ("model", sc.path, "mode", 1, "iterations",
+        0, NULL);
+    GstHarness *hs;
+    GstBuffer *out;
+    const GstStructure *s;
+    guint stopped = 0;
+
+    if (explicit == 1)
+      g_object_set (e, "patience", 2, "tolerance", 0.02f, NULL);
+    else if (explicit == 2)
+      g_object_set (e, "patience", 0, NULL);
+    hs = start (e, "GRAY8", w, h, NULL);
+    out = push_pull (hs, gray_frame (pixels, w, h, 0));
+    s = result_of (out);
+    for (guint i = 0; i < n; i++) {
+      const gint it = array_int (s, "iterations", i);
+
+      if (explicit == 2) {
+        g_assert_cmpint (it, ==, steps);
+      } else {
+        g_assert_cmpint (it, ==, found[i].iterations);
+        stopped += it < steps;
+      }
+    }
+    if (explicit < 2) {
+      g_assert_cmpuint (stopped, >, 0);
+      assert_scores_match (s, want, n);
+    }
+    gst_buffer_unref (out);
+    gst_harness_teardown (hs);
+  }
+}
+
+/* The hybrid screen: tiles whose loss at the encoder's start is at most
+ * refine-above × threshold take no step and keep that loss; the others
+ * step, as the search run here with the same screen does.  The card's
+ * fraction is the default. */
+static void
+test_refine_above (void)
+{
+  const gint w = 96, h = 64;
+  g_auto (Scene) sc = { 0 };
+  g_autofree guint8 *pixels = texture (w, h, 13);
+  g_autofree gfloat *start_loss = NULL;
+  g_autofree gfloat *sorted = NULL;
+  g_autofree gfloat *want = NULL;
+  g_autofree AnoganPatchResult *found = NULL;
+  g_autofree gchar *card = NULL;
+  g_autofree gchar *carded = NULL;
+  AnoganSearchOptions o;
+  gfloat cut;
+  guint n;
+
+  scene_init (&sc, "screen.safetensors", MODE_CARDS, w, h);
+  n = sc.n;
+  /* the loss at the encoder's start: hybrid's settings, no steps */
+  mode_options (&o, ANOGAN_MODE_HYBRID);
+  o.iterations = 0;
+  start_loss = scene_search (&sc, pixels, &o, NULL, NULL, NULL);
+  sorted = g_memdup2 (start_loss, n * sizeof (gfloat));
+  for (guint i = 0; i < n; i++)
+    for (guint j = i + 1; j < n; j++)
+      if (sorted[j] < sorted[i]) {
+        gfloat t = sorted[i];
+        sorted[i] = sorted[j];
+        sorted[j] = t;
+      }
+  /* between two tiles' losses: half the tiles are screened */
+  cut = (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  g_assert_cmpfloat (sorted[n / 2 - 1], <, sorted[n / 2]);
+
+  mode_options (&o, ANOGAN_MODE_HYBRID);
+  o.refine_above = cut;
+  want = scene_search (&sc, pixels, &o, NULL, NULL, &found);
+
+  card = g_strdup_printf ("\"calibration_hybrid\": {\"threshold\": 150, "
+      "\"iterations\": 5, \"learning_rate\": 0.02, \"lambda\": 0.15, "
+      "\"refine_above\": %.9g}", cut / 150.0);
+  carded = make_model ("screen-card.safetensors", card);
+
+  for (gint from_card = 0; from_card < 2; from_card++) {
+    GstElement *e = make_filter ("model", from_card ? carded : sc.path,
+        "mode", 3 /* hybrid */ , "iterations", 0, NULL);
+    GstHarness *hs;
+    GstBuffer *out;
+    const GstStructure *s;
+    g_autofree gdouble *scores = NULL;
+    guint n_scores;
+
+    if (!from_card)
+      g_object_set (e, "threshold", cut, "refine-above", 1.0f, NULL);
+    hs = start (e, "GRAY8", w, h, NULL);
+    out = push_pull (hs, gray_frame (pixels, w, h, 0));
+    s = result_of (out);
+    scores = scores_of (s, &n_scores);
+    for (guint i = 0; i < n; i++) {
+      const gint it = array_int (s, "iterations", i);
+
+      g_assert_cmpint (it, ==, start_loss[i] <= cut ? 0 : 5);
+      g_assert_cmpint (it, ==, found[i].iterations);
+      if (it == 0)
+        g_assert_cmpfloat_with_epsilon (scores[i], start_loss[i],
+            1e-5 * start_loss[i]);
+    }
+    assert_scores_match (s, want, n);
+    gst_buffer_unref (out);
+    gst_harness_teardown (hs);
+  }
+}
+
+/* warm-start in the modes: hybrid starts from the last z* instead of the
+ * encoder's guess, as the search run here from those z does; the encoder
+ * mode's z is always E(x). */
+static void
+test_mode_warm_start (void)
+{
+  const gint w = 64, h = 64;
+  g_auto (Scene) sc = { 0 };
+  g_autofree guint8 *a = texture (w, h, 31);
+  g_autofree guint8 *b = texture (w, h, 32);
+
+  scene_init (&sc, "warm.safetensors", MODE_CARDS, w, h);
+
+  for (gint mode = ANOGAN_MODE_ENCODER; mode <= ANOGAN_MODE_HYBRID; mode++) {
+    g_autofree gfloat *z = NULL;
+    g_autofree gfloat *first = NULL;
+    g_autofree gfloat *second = NULL;
+    g_autofree gfloat *cold = NULL;
+    AnoganSearchOptions o;
+    GstHarness *hs;
+    GstBuffer *out;
+
+    mode_options (&o, mode);
+    first = scene_search (&sc, a, &o, NULL, &z, NULL);
+    cold = scene_search (&sc, b, &o, NULL, NULL, NULL);
+    if (mode == ANOGAN_MODE_HYBRID)
+      second = scene_search (&sc, b, &o, z, NULL, NULL);
+    else
+      second = g_memdup2 (cold, 4 * sizeof (gfloat));
+
+    hs = start (make_filter ("model", sc.path, "mode", mode + 1,
+            "iterations", 0, "warm-start", TRUE, NULL), "GRAY8", w, h, NULL);
+    out = push_pull (hs, gray_frame (a, w, h, 0));
+    assert_scores_match (result_of (out), first, 4);
+    gst_buffer_unref (out);
+    out = push_pull (hs, gray_frame (b, w, h, FRAME_DURATION));
+    assert_scores_match (result_of (out), second, 4);
+    gst_buffer_unref (out);
+    if (mode == ANOGAN_MODE_HYBRID)
+      g_assert_true (memcmp (second, cold, 4 * sizeof (gfloat)) != 0);
+    gst_harness_teardown (hs);
+  }
+}
+
+/* Pushes @pixels and returns the result's scores; *analysed gets the
+ * number of tiles analysed and @flags (n entries), when given, which. */
+static gdouble *
+push_scored (GstHarness * h, const guint8 * pixels, gint w, gint height,
+    GstClockTime pts, gint * analysed, gboolean * flags, guint n)
+{
+  GstBuffer *out = push_pull (h, gray_frame (pixels, w, height, pts));
+  const GstStructure *s = result_of (out);
+  const GValue *array = gst_structure_get_value (s, "analysed");
+  gdouble *scores;
+  guint n_scores;
+  gint count = 0;
+
+  g_assert_nonnull (array);
+  g_assert_cmpuint (gst_value_array_get_size (array), ==, n);
+  for (guint i = 0; i < n; i++) {
+    gboolean a = g_value_get_boolean (gst_value_array_get_value (array, i));
+
+    count += a;
+    if (flags)
+      flags[i] = a;
+    /* a tile not analysed ran no step for this result */
+    if (!a)
+      g_assert_cmpint (array_int (s, "iterations", i), ==, 0);
+  }
+  *analysed = get_int (s, "tiles-analysed");
+  g_assert_cmpint (*analysed, ==, count);
+  scores = scores_of (s, &n_scores);
+  g_assert_cmpuint (n_scores, ==, n);
+  gst_buffer_unref (out);
+  return scores;
+}
+
+/* skip-unchanged: a repeated frame analyses no tile and keeps every score;
+ * a change re-analyses exactly the tiles whose pixels changed (two, where
+ * tiles overlap), with the scores of the new pixels; a change within the
+ * tolerance is passed over; negative analyses every tile; a new segment,
+ * a flush or a new mode analyse every tile again. */
+static void
+test_skip_unchanged (void)
+{
+  /* columns at x = 0, 32, 48 (flush with the border), rows at y = 0, 32 */
+  const gint w = 80, h = 64;
+  const guint n = 6;
+  g_auto (Scene) sc = { 0 };
+  g_autofree guint8 *f1 = texture (w, h, 41);
+  g_autofree guint8 *f2 = g_memdup2 (f1, w * h);
+  g_autofree guint8 *f3 = NULL;
+  g_autofree gfloat *want2 = NULL;
+  g_autofree gdouble *s1 = NULL;
+  AnoganSearchOptions o;
+  GstHarness *hs;
+  gboolean flags[6];
+  GstSegment segment;
+  gint analysed;
+  gdouble *s;
+
+  scene_init (&sc, "skip.safetensors", MODE_CARDS, w, h);
+  g_assert_cmpuint (sc.n, ==, n);
+  hs = start (make_filter ("model", sc.path, "mode", 2 /* encoder */ , NULL),
+      "GRAY8", w, h, NULL);
+  s1 = push_scored (hs, f1, w, h, 0, &analysed, NULL, n);
+  g_assert_cmpint (analysed, ==, n);
+
+  /* the same frame again: nothing analysed, the same scores */
+  s = push_scored (hs, f1, w, h, FRAME_DURATION, &analysed, NULL, n);
+  g_assert_cmpint (analysed, ==, 0);
+  g_assert_cmpmem (s, n * sizeof (gdouble), s1, n * sizeof (gdouble));
+  g_free (s);
+
+  /* pixels at x 50-52, y 5-7: in tiles 1 (x 32-63) and 2 (x 48-79) */
+  for (gint y = 5; y < 8; y++)
+    for (gint x = 50; x < 53; x++)
+      f2[y * w + x] += 97;
+  mode_options (&o, ANOGAN_MODE_ENCODER);
+  want2 = scene_search (&sc, f2, &o, NULL, NULL, NULL);
+  s = push_scored (hs, f2, w, h, 2 * FRAME_DURATION, &analysed, flags, n);
+  g_assert_cmpint (analysed, ==, 2);
+  for (guint i = 0; i < n; i++) {
+    g_assert_cmpint (flags[i], ==, i == 1 || i == 2);
+    if (flags[i])
+      g_assert_cmpfloat_with_epsilon (s[i], want2[i], 1e-5 * want2[i]);
+    else
+      g_assert_cmpfloat (s[i], ==, s1[i]);
+  }
+  g_free (s);
+
+  /* one level up at one pixel of tile 3: far within half a level on
+   * average, and not identical */
+  f3 = g_memdup2 (f2, w * h);
+  f3[40 * w + 3] = f3[40 * w + 3] == 255 ? 254 : f3[40 * w + 3] + 1;
+  g_object_set (hs->element, "skip-unchanged", 0.5f, NULL);
+  s = push_scored (hs, f3, w, h, 3 * FRAME_DURATION, &analysed, NULL, n);
+  g_assert_cmpint (analysed, ==, 0);
+  g_free (s);
+  g_object_set (hs->element, "skip-unchanged", 0.0f, NULL);
+  s = push_scored (hs, f3, w, h, 4 * FRAME_DURATION, &analysed, flags, n);
+  g_assert_cmpint (analysed, ==, 1);
+  g_assert_true (flags[3]);
+  g_free (s);
+
+  /* off: every tile, every frame */
+  g_object_set (hs->element, "skip-unchanged", -1.0f, NULL);
+  s = push_scored (hs, f3, w, h, 5 * FRAME_DURATION, &analysed, NULL, n);
+  g_assert_cmpint (analysed, ==, n);
+  g_free (s);
+  g_object_set (hs->element, "skip-unchanged", 0.0f, NULL);
+  s = push_scored (hs, f3, w, h, 6 * FRAME_DURATION, &analysed, NULL, n);
+  g_assert_cmpint (analysed, ==, 0);
+  g_free (s);
+
+  /* a seek: a new segment, with and without a flush before it */
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  g_assert_true (gst_harness_push_event (hs, gst_event_new_segment (&segment)));
+  s = push_scored (hs, f3, w, h, 0, &analysed, NULL, n);
+  g_assert_cmpint (analysed, ==, n);
+  g_free (s);
+  g_assert_true (gst_harness_push_event (hs, gst_event_new_flush_start ()));
+  g_assert_true (gst_harness_push_event (hs, gst_event_new_flush_stop (TRUE)));
+  g_assert_true (gst_harness_push_event (hs, gst_event_new_segment (&segment)));
+  s = push_scored (hs, f3, w, h, 0, &analysed, NULL, n);
+  g_assert_cmpint (analysed, ==, n);
+  g_free (s);
+
+  /* another mode: its own scores for every tile */
+  g_object_set (hs->element, "mode", 3 /* hybrid */ , NULL);
+  s = push_scored (hs, f3, w, h, FRAME_DURATION, &analysed, NULL, n);
+  g_assert_cmpint (analysed, ==, n);
+  g_free (s);
+  s = push_scored (hs, f3, w, h, 2 * FRAME_DURATION, &analysed, NULL, n);
+  g_assert_cmpint (analysed, ==, 0);
+  g_free (s);
+
+  gst_harness_teardown (hs);
 }
 
 /* ---- detection with the embedded model ---------------------------------- */
@@ -1743,12 +2461,38 @@ main (int argc, char **argv)
       test_property_roi_refused);
   g_test_add_func ("/anoganfilter/property/out-of-range",
       test_property_out_of_range);
+  g_test_add_func ("/anoganfilter/property/modes-refused",
+      test_property_modes_refused);
   g_test_add_func ("/anoganfilter/state-cycles", test_state_cycles);
   g_test_add_func ("/anoganfilter/renegotiation", test_renegotiation);
   g_test_add_func ("/anoganfilter/detect/hole-is-found", test_detect_hole);
   g_test_add_func ("/anoganfilter/latency", test_latency);
+  g_test_add_func ("/anoganfilter/mode/scores", test_mode_scores);
+  g_test_add_func ("/anoganfilter/mode/auto", test_mode_auto);
+  g_test_add_func ("/anoganfilter/mode/change", test_mode_change);
+  g_test_add_func ("/anoganfilter/mode/fallback", test_mode_fallback);
+  g_test_add_func ("/anoganfilter/mode/warm-start", test_mode_warm_start);
+  g_test_add_func ("/anoganfilter/early-stop", test_early_stop);
+  g_test_add_func ("/anoganfilter/refine-above", test_refine_above);
+  g_test_add_func ("/anoganfilter/skip-unchanged", test_skip_unchanged);
 
+  model_dir = g_dir_make_tmp ("anoganfilter-XXXXXX", NULL);
+  g_assert_nonnull (model_dir);
   ret = g_test_run ();
+  {
+    GDir *dir = g_dir_open (model_dir, 0, NULL);
+    const gchar *name;
+
+    while (dir && (name = g_dir_read_name (dir))) {
+      g_autofree gchar *file = g_build_filename (model_dir, name, NULL);
+
+      g_unlink (file);
+    }
+    if (dir)
+      g_dir_close (dir);
+    g_rmdir (model_dir);
+    g_free (model_dir);
+  }
   gst_deinit ();
   return ret;
 }
