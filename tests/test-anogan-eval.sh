@@ -1,6 +1,6 @@
 #!/bin/sh
 # Tests of the anogan-eval tool, in TAP.  meson passes the tool's path as
-# $1 and anogan-score's as $2.  The pictures are tests/data/eval (made by
+# $1, anogan-score's as $2 and add-encoder's (tests/add-encoder.c) as $3.  The pictures are tests/data/eval (made by
 # tests/data/make-eval-set.py): six normal and six anomalous 32x32 patches
 # and the defect masks of the anomalous ones.  The model is
 # $ANOGAN_TEST_DATA/dcgan32/model.safetensors.  Only the tools, shell
@@ -10,6 +10,7 @@ set -u
 
 tool=$1
 score_tool=$2
+add_encoder=$3
 data=${ANOGAN_SOURCE_ROOT:?}/tests/data/eval
 model=${ANOGAN_TEST_DATA:?}/dcgan32/model.safetensors
 . "$(dirname "$0")/tap.sh"
@@ -49,6 +50,13 @@ bad_args "--loss l3" --model "$model" $sets --loss l3
 bad_args "--iterations ten" --model "$model" $sets --iterations ten
 bad_args "--lambda 2" --model "$model" $sets --lambda 2
 bad_args "--stride 0" --model "$model" $sets --stride 0
+bad_args "--mode sideways" --model "$model" $sets --mode sideways
+bad_args "--trace-steps past --iterations" --model "$model" $sets --iterations 5 \
+  --trace-steps 0,6
+bad_args "--trace-steps past hybrid's 10 iterations" --model "$model" $sets \
+  --mode hybrid --trace-steps 11
+bad_args "--trace-steps 1,x" --model "$model" $sets --trace-steps 1,x
+bad_args "--trace-steps -1" --model "$model" $sets --trace-steps -1
 
 run 1 --model "$tmp/no-such-model.safetensors" $sets &&
   [ "$(lines "$tmp/err")" -eq 1 ] && grep -q 'no-such-model.safetensors' "$tmp/err"
@@ -110,12 +118,18 @@ assert r["iterations"] == 3 and r["tiles"] == 12, r
 assert r["patch_iterations"] == 36, r
 assert abs(r["lambda"] - 0.1) < 1e-9 and r["loss"] == "l1", r
 assert r["model_name"] == "dcgan32" and r["class"] is None, r
+assert r["mode"] == "optimise" and r["candidates"] == 0, r
+assert "trace" not in r, r
 for key in ("threshold", "threshold_f1", "threshold_precision",
             "threshold_recall"):
     assert r[key] is None, (key, r[key])
 assert math.isfinite(r["best_f1_threshold"]), r
-for key in ("seconds", "pictures_per_second", "patch_iterations_per_second"):
+for key in ("seconds", "pictures_per_second", "patch_iterations_per_second",
+            "ms_per_picture", "ms_per_tile"):
     assert r[key] > 0, (key, r[key])
+# 12 pictures of one tile each.
+for key in ("ms_per_picture", "ms_per_tile"):
+    assert abs(r[key] - 1000 * r["seconds"] / 12) <= 1e-9 * r[key], (key, r)
 assert r["threads"] == 1, r
 ' "$tmp/report.json"
 
@@ -204,10 +218,11 @@ size=$(png_size "$tmp/mosaic.png")
 check "--mosaic: a PNG of the size reported, 3x enlarged cells ($size)" [ $? -eq 0 ]
 
 eval_run 0 $sets --masks "$data/masks" &&
+  grep -q '^search: optimise mode, 3 iterations, ' "$tmp/out" &&
   grep -q '^AUROC: [01]\.[0-9]*$' "$tmp/out" && grep -q '^average precision: ' "$tmp/out" &&
   grep -q '^best F1: .* at threshold ' "$tmp/out" &&
   grep -q '^model threshold: none$' "$tmp/out" && grep -q '^pixel AUROC: ' "$tmp/out" &&
-  grep -q '^time: .* pictures/s, .* patch-iterations/s' "$tmp/out"
+  grep -q '^time: .* pictures/s (.* ms a picture, .* ms a tile), .* patch-iterations/s' "$tmp/out"
 check "text report: AUROC, AP, F1, threshold, pixel AUROC, speed" [ $? -eq 0 ]
 diag "$tmp/out"
 
@@ -304,5 +319,100 @@ assert all(d["tiles"] == 1 for d in rows), rows
 r = json.load(open(sys.argv[2]))
 assert r["class"] == 0 and r["n_normal"] == 2 and r["n_anomalous"] == 2, r
 ' "$tmp/c.jsonl" "$tmp/out"
+
+# ---- the search's trace ------------------------------------------------------
+
+# One search of 5 steps, read after 0, 2 and 5 steps, against searches of
+# 0 and 2 steps; on the mixed set, whose pictures have 2 to 6 tiles, so
+# that a picture's score at each step is the highest of several tiles.
+eval_run 0 --normal "$data/normal" --anomalous "$tmp/mixed" --iterations 5 \
+  --trace-steps 5,0,2,2 --scores "$tmp/trace.jsonl" --json &&
+  cp "$tmp/out" "$tmp/trace.json"
+check "--trace-steps runs" [ $? -eq 0 ]
+for t in 0 2; do
+  eval_run 0 --normal "$data/normal" --anomalous "$tmp/mixed" --iterations $t \
+    --scores "$tmp/steps-$t.jsonl" --json && cp "$tmp/out" "$tmp/steps-$t.json"
+done
+py_test "the trace after t steps is, bit for bit, a search of t steps" '
+import json, os, sys
+here = sys.argv[1]
+r = json.load(open(os.path.join(here, "trace.json")))
+rows = [json.loads(line) for line in open(os.path.join(here, "trace.jsonl"))]
+assert [p["iterations"] for p in r["trace"]] == [0, 2, 5], r["trace"]
+# The last step is the run itself.
+for key in ("auroc", "average_precision", "best_f1", "best_f1_threshold"):
+    assert r["trace"][2][key] == r[key], (key, r["trace"][2], r)
+for d in rows:
+    assert d["trace"][2] == d["score"], d
+for k, t in ((0, 0), (1, 2)):
+    other = json.load(open(os.path.join(here, "steps-%d.json" % t)))
+    scores = {d["name"]: d["score"]
+              for d in map(json.loads, open(os.path.join(here, "steps-%d.jsonl" % t)))}
+    assert len(scores) == len(rows) == 11, (len(scores), len(rows))
+    for d in rows:
+        assert d["trace"][k] == scores[d["name"]], (t, d, scores[d["name"]])
+    for key in ("auroc", "average_precision", "best_f1", "best_f1_threshold"):
+        assert r["trace"][k][key] == other[key], (t, key, r["trace"][k], other)
+# The steps lower the scores: the trace is not one number repeated.
+assert all(d["trace"][2] < d["trace"][0] for d in rows), rows
+' "$tmp"
+
+eval_run 0 --normal "$data/normal" --anomalous "$tmp/mixed" --iterations 5 \
+  --trace-steps 0,2,5 &&
+  grep -q '^after t steps of the same search:$' "$tmp/out" &&
+  [ "$(grep -c '^  *[025]  [01]\.[0-9]\{4\}  [01]\.[0-9]\{4\}  *[01]\.[0-9]\{4\}$' "$tmp/out")" -eq 3 ]
+check "text report: a row of AUROC, AP and best F1 per traced step" [ $? -eq 0 ]
+diag "$tmp/out"
+
+# ---- the encoder modes ------------------------------------------------------
+
+run 2 --model "$model" $sets --mode encoder &&
+  [ "$(lines "$tmp/err")" -eq 1 ] && [ ! -s "$tmp/out" ] &&
+  grep -q 'dcgan32/model.safetensors has no encoder' "$tmp/err"
+check "--mode encoder on a model without an encoder: exit 2, one line naming the model" [ $? -eq 0 ]
+diag "$tmp/err"
+
+# The test model with an untrained encoder and a threshold for the
+# optimising and the hybrid search, none for the encoder's alone.
+enc=$tmp/encoder.safetensors
+"$add_encoder" "$model" "$enc" optimise=590 hybrid=575 2>"$tmp/err"
+check "add-encoder gives the test model an encoder" [ $? -eq 0 ]
+
+"$tool" --model "$enc" --threads 1 $sets --mode encoder --json \
+  --scores "$tmp/e-scores.jsonl" >"$tmp/e-report.json" 2>"$tmp/err" &&
+  "$tool" --model "$enc" --threads 1 $sets --mode hybrid --iterations 4 \
+    --trace-steps 0,4 --json --scores "$tmp/h-scores.jsonl" >"$tmp/h-report.json" 2>"$tmp/err"
+check "--mode encoder and --mode hybrid run" [ $? -eq 0 ]
+diag "$tmp/err"
+py_test "hybrid after 0 steps is the encoder mode; each mode has its threshold" '
+import json, os, sys
+here = sys.argv[1]
+e = json.load(open(os.path.join(here, "e-report.json")))
+h = json.load(open(os.path.join(here, "h-report.json")))
+assert e["mode"] == "encoder" and e["iterations"] == 0, e
+assert e["patch_iterations"] == 0 and e["ms_per_tile"] > 0, e
+assert h["mode"] == "hybrid" and h["iterations"] == 4, h
+assert h["patch_iterations"] == 48, h
+# The encoder mode was not calibrated, the hybrid one was.
+assert e["threshold"] is None and e["threshold_f1"] is None, e
+assert h["threshold"] == 575.0 and h["threshold_recall"] is not None, h
+e_scores = {d["name"]: d["score"]
+            for d in map(json.loads, open(os.path.join(here, "e-scores.jsonl")))}
+rows = [json.loads(line) for line in open(os.path.join(here, "h-scores.jsonl"))]
+assert len(rows) == 12, rows
+for d in rows:
+    assert d["trace"][0] == e_scores[d["name"]], (d, e_scores[d["name"]])
+    assert d["trace"][1] == d["score"] < d["trace"][0], d
+for key in ("auroc", "average_precision", "best_f1"):
+    assert h["trace"][0][key] == e[key], (key, h["trace"][0], e)
+' "$tmp"
+py_test "... and the metrics at the hybrid threshold agree with a brute-force recomputation" \
+  "$recompute" "$tmp/h-scores.jsonl" "$tmp/h-report.json"
+
+"$tool" --model "$enc" --threads 1 $sets --mode encoder >"$tmp/out" 2>"$tmp/err" &&
+  grep -q '^search: encoder mode, 0 iterations, ' "$tmp/out" &&
+  grep -q '^model threshold: none for --mode encoder$' "$tmp/out"
+check "text report: the mode, and no threshold where the mode has none" [ $? -eq 0 ]
+diag "$tmp/out"
 
 tap_end

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Tests of the anogan-score tool, in TAP.  meson passes the tool's path as
-# $1; the pictures are in tests/data (made by tests/data/make-test-images.py)
-# and the model is $ANOGAN_TEST_DATA/dcgan32/model.safetensors (1x32x32
-# tiles).  Only the tool, shell utilities, gst-launch-1.0 (to make a video)
+# $1 and add-encoder's (tests/add-encoder.c) as $2; the pictures are in
+# tests/data (made by tests/data/make-test-images.py) and the model is
+# $ANOGAN_TEST_DATA/dcgan32/model.safetensors (1x32x32 tiles), without an
+# encoder; add-encoder gives a copy of it an untrained one.  Only the tool, shell utilities, gst-launch-1.0 (to make a video)
 # and python3's standard library (to parse the JSON lines) are used.
 set -u
 
 tool=$1
+add_encoder=$2
 data=${ANOGAN_SOURCE_ROOT:?}/tests/data
 model=${ANOGAN_TEST_DATA:?}/dcgan32/model.safetensors
 . "$(dirname "$0")/tap.sh"
@@ -39,6 +41,11 @@ bad_args "--lambda 1.5" --model "$model" --lambda 1.5 "$data/grey-48x40.png"
 bad_args "--batch 0" --model "$model" --batch 0 "$data/grey-48x40.png"
 bad_args "--threads -2" --model "$model" --threads -2 "$data/grey-48x40.png"
 bad_args "--stride 0" --model "$model" --stride 0 "$data/grey-48x40.png"
+bad_args "--mode sideways" --model "$model" --mode sideways "$data/grey-48x40.png"
+bad_args "--mode encoder with --iterations" --model "$model" --mode encoder \
+  --iterations 3 "$data/grey-48x40.png"
+bad_args "--mode hybrid with --z-init" --model "$model" --mode hybrid \
+  --z-init normal "$data/grey-48x40.png"
 bad_args "--info with pictures" --info "$model" "$data/grey-48x40.png"
 
 run 1 --model "$tmp/no-such-model.safetensors" "$data/grey-48x40.png" &&
@@ -108,7 +115,7 @@ assert names == ["grey-48x40.png", "colour-80x50.png", "photo-40x36.jpg",
 for d in docs:
     for key in ("score", "residual", "discrimination"):
         assert isinstance(d[key], float) and math.isfinite(d[key]), (key, d)
-    assert d["iterations"] == 3, d
+    assert d["iterations"] == 3 and d["mode"] == "optimise", d
     tiles = d["tiles"]
     assert d["score"] == max(t["score"] for t in tiles), d
     lam = 0.1
@@ -162,7 +169,7 @@ assert docs[0]["iterations"] == 0, docs[0]
 
 score 0 "$data/grey-48x40.png" "$data/photo-40x36.jpg" &&
   [ "$(lines "$tmp/out")" -eq 2 ] &&
-  grep -q '^.*grey-48x40.png: score [0-9.e+-]* (residual .*discrimination .*3 iterations) at tile ([0-9]*, [0-9]*) of 4' "$tmp/out" &&
+  grep -q '^.*grey-48x40.png: score [0-9.e+-]* (residual .*discrimination .*; optimise mode, 3 iterations) at tile ([0-9]*, [0-9]*) of 4$' "$tmp/out" &&
   grep -q 'photo-40x36.jpg: score' "$tmp/out"
 check "text output: one readable line per picture" [ $? -eq 0 ]
 diag "$tmp/out"
@@ -353,5 +360,84 @@ score 1 "$tmp/junk.dat" "$tmp/parts" "$tmp/no-such-dir/" &&
   grep -q 'no-such-dir' "$tmp/err" && [ "$(lines "$tmp/out")" -eq 2 ]
 check "unreadable sources: one error line each, exit 1, the other scored" [ $? -eq 0 ]
 diag "$tmp/err"
+
+# ---- the encoder modes ------------------------------------------------------
+
+for mode in encoder hybrid; do
+  run 2 --model "$model" --mode $mode "$data/grey-48x40.png" &&
+    [ "$(lines "$tmp/err")" -eq 1 ] && [ ! -s "$tmp/out" ] &&
+    grep -q "dcgan32/model.safetensors has no encoder.*--mode optimise" "$tmp/err"
+  check "--mode $mode on a model without an encoder: exit 2, one line naming the model" [ $? -eq 0 ]
+  diag "$tmp/err"
+done
+
+# The test model with an untrained encoder: G and D are the same.  The
+# thresholds are far apart, so that the verdict shows whose it is.
+enc=$tmp/encoder.safetensors
+if "$add_encoder" "$model" "$enc" optimise=1 hybrid=1e9 2>"$tmp/err"; then
+  ok "add-encoder gives the test model an encoder"
+else
+  diag "$tmp/err"
+  not_ok "add-encoder gives the test model an encoder"
+fi
+
+run 0 --info "$enc" && grep -q '^encoder (E): 9 layers' "$tmp/out" &&
+  grep -q '^threshold: 1$' "$tmp/out" &&
+  grep -q '^threshold of --mode encoder: none$' "$tmp/out" &&
+  grep -q '^threshold of --mode hybrid: 1e+09$' "$tmp/out" &&
+  grep -q "^FLOPs of the encoder's start per patch: " "$tmp/out" &&
+  ! grep -q '^  encoder:' "$tmp/out"
+check "--info lists the encoder's layers and each mode's threshold" [ $? -eq 0 ]
+diag "$tmp/out"
+run 0 --info "$model" && grep -q '^encoder (E): none' "$tmp/out" &&
+  ! grep -q 'threshold of --mode' "$tmp/out"
+check "--info on a model without an encoder says so" [ $? -eq 0 ]
+
+pictures="$data/grey-48x40.png $data/colour-80x50.png"
+run 0 --model "$model" --iterations 3 --threads 1 --json $pictures &&
+  mv "$tmp/out" "$tmp/plain.json" &&
+  run 0 --model "$enc" --iterations 3 --threads 1 --json $pictures
+json_test "--mode optimise scores with the encoder's model as without" '
+import os
+plain = [json.loads(line) for line in open(os.path.join(os.path.dirname(sys.argv[1]), "plain.json"))]
+assert docs == plain, (docs, plain)
+'
+
+run 0 --model "$enc" --mode encoder --threads 1 --json $pictures &&
+  mv "$tmp/out" "$tmp/encoder.json"
+check "--mode encoder scores" [ $? -eq 0 ]
+run 0 --model "$enc" --mode hybrid --iterations 0 --threads 1 --json $pictures &&
+  mv "$tmp/out" "$tmp/hybrid0.json" &&
+  run 0 --model "$enc" --mode hybrid --threads 1 --json $pictures
+json_test "--mode encoder: the loss at E(x); hybrid takes 10 steps from it" '
+import os
+here = os.path.dirname(sys.argv[1])
+encoder = [json.loads(line) for line in open(os.path.join(here, "encoder.json"))]
+hybrid0 = [json.loads(line) for line in open(os.path.join(here, "hybrid0.json"))]
+plain = [json.loads(line) for line in open(os.path.join(here, "plain.json"))]
+assert len(encoder) == len(docs) == 2, (encoder, docs)
+for e, h0, h, p in zip(encoder, hybrid0, docs, plain):
+    assert e["mode"] == "encoder" and e["iterations"] == 0, e
+    assert h0["mode"] == "hybrid" and h0["iterations"] == 0, h0
+    assert h["mode"] == "hybrid" and h["iterations"] == 10, h
+    want = 0.9 * e["residual"] + 0.1 * e["discrimination"]
+    assert abs(e["score"] - want) <= 1e-4 * want, e
+    # Hybrid without steps is the encoder mode, bit for bit.
+    assert e["tiles"] == h0["tiles"], (e, h0)
+    # Another start than the origin: other scores.
+    assert e["score"] != p["score"], (e, p)
+    # Ten steps from E(x) bring every tile lower than E(x) alone.
+    for te, th in zip(e["tiles"], h["tiles"]):
+        assert th["score"] < te["score"], (te, th)
+'
+
+run 0 --model "$enc" --iterations 3 --threads 1 "$data/grey-48x40.png" &&
+  grep -q 'optimise mode, 3 iterations) .*, ANOMALOUS (threshold 1)$' "$tmp/out" &&
+  run 0 --model "$enc" --mode hybrid --iterations 3 --threads 1 "$data/grey-48x40.png" &&
+  grep -q 'hybrid mode, 3 iterations) .*, normal (threshold 1e+09)$' "$tmp/out" &&
+  run 0 --model "$enc" --mode encoder --threads 1 "$data/grey-48x40.png" &&
+  grep -q 'encoder mode, 0 iterations) at tile ([0-9]*, [0-9]*) of 4$' "$tmp/out"
+check "the verdict takes the mode's threshold, and none where the mode has none" [ $? -eq 0 ]
+diag "$tmp/out"
 
 tap_end

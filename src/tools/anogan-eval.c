@@ -49,6 +49,7 @@ typedef struct {
   char *scores_path;
   char *roc_path;
   char *mosaic_path;
+  char *trace_steps;
   char **rest;
 } Arguments;
 
@@ -66,6 +67,10 @@ typedef struct {
   const AnoganModel *model;
   const char *model_name;
   AnoganSearchOptions options;
+  AnoganMode mode;
+  double threshold;             /* the mode's, or NAN */
+  GArray *trace_steps;          /* of int, ascending; NULL without */
+  AnoganRoc **trace;            /* the curve after each of trace_steps */
   Set normal;
   Set anomalous;
   AnoganRoc *roc;
@@ -88,6 +93,7 @@ arguments_clear (Arguments *args)
   g_free (args->scores_path);
   g_free (args->roc_path);
   g_free (args->mosaic_path);
+  g_free (args->trace_steps);
   g_strfreev (args->rest);
 }
 
@@ -122,8 +128,14 @@ static const char description[] =
     "picture's score its highest tile score.  The anomalous pictures are\n"
     "the positives.  Reported: AUROC, average precision (as scikit-learn's\n"
     "average_precision_score), the best F1 and its threshold, the F1,\n"
-    "precision and recall at the model's own threshold if it has one\n"
-    "(a score >= the threshold is called anomalous), and the speed.\n"
+    "precision and recall at the model's threshold for --mode if it has\n"
+    "one (a score >= the threshold is called anomalous), and the speed.\n"
+    "\n"
+    "--trace-steps 0,5,50 reports the same metrics for the scores searches\n"
+    "of 0, 5 and 50 steps would have given, all read from the one search\n"
+    "of --iterations steps (every value at most that): the search records\n"
+    "each tile's loss after every step, and a picture's score after t\n"
+    "steps is its highest tile loss then.\n"
     "\n"
     "A SOURCE is a directory of pictures, one picture, an IDX file (MNIST\n"
     "layout, gzip or not) or a video.  IDX records smaller than the\n"
@@ -178,6 +190,9 @@ parse_arguments (Arguments *args, int *argc, char ***argv, GError **error)
     { "mosaic", 0, 0, G_OPTION_ARG_FILENAME, &args->mosaic_path,
       "Show the most and least anomalous pictures of each set beside their "
       "residual maps", "FILE.png" },
+    { "trace-steps", 0, 0, G_OPTION_ARG_STRING, &args->trace_steps,
+      "Also report the metrics after each of these step counts, from the "
+      "same search (each at most --iterations)", "T,T,..." },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->rest,
       NULL, NULL },
     { NULL }
@@ -196,9 +211,53 @@ parse_arguments (Arguments *args, int *argc, char ***argv, GError **error)
   return g_option_context_parse (context, argc, argv, error);
 }
 
+static int
+compare_ints (gconstpointer a, gconstpointer b)
+{
+  const int x = *(const int *) a, y = *(const int *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* --trace-steps: step counts from 0 to @iterations, separated by commas,
+ * into an ascending array without repeats. */
+static GArray *
+parse_trace_steps (const char *list, int iterations, GError **error)
+{
+  g_auto (GStrv) items = g_strsplit (list, ",", -1);
+  g_autoptr (GArray) steps = g_array_new (FALSE, FALSE, sizeof (int));
+
+  for (int i = 0; items[i]; i++) {
+    const char *item = g_strstrip (items[i]);
+    guint64 t;
+
+    if (!g_ascii_string_to_unsigned (item, 10, 0, G_MAXINT, &t, NULL)) {
+      anogan_tool_bad_argument (error, "--trace-steps must be step counts "
+          "separated by commas, not \"%s\"", list);
+      return NULL;
+    }
+    if (t > (guint64) iterations) {
+      anogan_tool_bad_argument (error, "--trace-steps: %s steps are more "
+          "than the search's %d iterations", item, iterations);
+      return NULL;
+    }
+    int step = (int) t;
+    g_array_append_val (steps, step);
+  }
+  g_array_sort (steps, compare_ints);
+  for (guint i = 1; i < steps->len;)
+    if (g_array_index (steps, int, i) == g_array_index (steps, int, i - 1))
+      g_array_remove_index (steps, i);
+    else
+      i++;
+  return g_steal_pointer (&steps);
+}
+
+/* Checks what can be checked before the model is loaded; fills in the
+ * search options and, with --trace-steps, @trace_steps. */
 static gboolean
 check_arguments (const Arguments *args, AnoganSearchOptions *options,
-    GError **error)
+    GArray **trace_steps, GError **error)
 {
   if (!args->model_path)
     return anogan_tool_bad_argument (error, "--model is required");
@@ -214,7 +273,14 @@ check_arguments (const Arguments *args, AnoganSearchOptions *options,
         "--class must be a label, 0 or more");
   if (args->limit < 0)
     return anogan_tool_bad_argument (error, "--limit must not be negative");
-  return anogan_tool_score_args_to_options (&args->score, options, error);
+  if (!anogan_tool_score_args_to_options (&args->score, options, error))
+    return FALSE;
+  if (args->trace_steps) {
+    *trace_steps = parse_trace_steps (args->trace_steps, options->iterations,
+        error);
+    return *trace_steps != NULL;
+  }
+  return TRUE;
 }
 
 /* ---- scoring ------------------------------------------------------------ */
@@ -296,8 +362,17 @@ score_sets (Evaluation *ev, AnoganToolScorer *scorer, GError **error)
   return ok;
 }
 
-static gboolean
-compute_roc (Evaluation *ev, GError **error)
+/* A picture's score after @step steps of the search, read from its
+ * trace; its final score when @step is negative. */
+static double
+score_at (const Set *set, guint i, int step)
+{
+  return step < 0 ? score_of (set, i) : set->scores[i].trace[step];
+}
+
+/* The ROC curve of the scores after @step steps (see score_at()). */
+static AnoganRoc *
+roc_at (const Evaluation *ev, int step, GError **error)
 {
   const guint n_pos = ev->anomalous.pictures->len;
   const guint n_neg = ev->normal.pictures->len;
@@ -305,11 +380,35 @@ compute_roc (Evaluation *ev, GError **error)
   g_autofree double *neg = g_new (double, n_neg);
 
   for (guint i = 0; i < n_pos; i++)
-    pos[i] = score_of (&ev->anomalous, i);
+    pos[i] = score_at (&ev->anomalous, i, step);
   for (guint i = 0; i < n_neg; i++)
-    neg[i] = score_of (&ev->normal, i);
-  ev->roc = anogan_roc_new (pos, n_pos, neg, n_neg, error);
+    neg[i] = score_at (&ev->normal, i, step);
+  return anogan_roc_new (pos, n_pos, neg, n_neg, error);
+}
+
+static gboolean
+compute_roc (Evaluation *ev, GError **error)
+{
+  ev->roc = roc_at (ev, -1, error);
   return ev->roc != NULL;
+}
+
+/* The metrics after each step count of --trace-steps, from the one
+ * search's traces. */
+static gboolean
+compute_trace (Evaluation *ev, GError **error)
+{
+  ev->trace = g_new0 (AnoganRoc *, ev->trace_steps->len);
+  for (guint k = 0; k < ev->trace_steps->len; k++) {
+    const int t = g_array_index (ev->trace_steps, int, k);
+
+    ev->trace[k] = roc_at (ev, t, error);
+    if (!ev->trace[k]) {
+      g_prefix_error (error, "the search after %d steps: ", t);
+      return FALSE;
+    }
+  }
+  return TRUE;
 }
 
 /* ---- pixel AUROC -------------------------------------------------------- */
@@ -395,7 +494,8 @@ compute_pixel_auroc (Evaluation *ev, GError **error)
 /* ---- --scores ----------------------------------------------------------- */
 
 static void
-append_score_line (GString *out, const Set *set, guint i)
+append_score_line (GString *out, const Evaluation *ev, const Set *set,
+    guint i)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autofree char *name = g_filename_display_name (picture_of (set, i)->name);
@@ -419,6 +519,19 @@ append_score_line (GString *out, const Set *set, guint i)
   json_builder_add_int_value (b, r->iterations);
   json_builder_set_member_name (b, "tiles");
   json_builder_add_int_value (b, anogan_tiling_count (&s->tiling));
+  if (ev->trace_steps) {
+    /* The picture's score after each of --trace-steps. */
+    json_builder_set_member_name (b, "trace");
+    json_builder_begin_array (b);
+    for (guint k = 0; k < ev->trace_steps->len; k++) {
+      double v = score_at (set, i, g_array_index (ev->trace_steps, int, k));
+      if (isfinite (v))
+        json_builder_add_double_value (b, v);
+      else
+        json_builder_add_null_value (b);
+    }
+    json_builder_end_array (b);
+  }
   json_builder_end_object (b);
 
   line = anogan_tool_json_to_line (b);
@@ -456,9 +569,9 @@ write_scores (const Evaluation *ev, const char *path, GError **error)
   g_autoptr (GString) out = g_string_new (NULL);
 
   for (guint i = 0; i < ev->normal.pictures->len; i++)
-    append_score_line (out, &ev->normal, i);
+    append_score_line (out, ev, &ev->normal, i);
   for (guint i = 0; i < ev->anomalous.pictures->len; i++)
-    append_score_line (out, &ev->anomalous, i);
+    append_score_line (out, ev, &ev->anomalous, i);
   return write_file (path, out->str, out->len, error);
 }
 
@@ -494,7 +607,7 @@ make_roc_svg (const Evaluation *ev)
   const AnoganRocPoint *best = anogan_roc_at_threshold (roc,
       roc->best_f1_threshold);
   const AnoganRocPoint *at_model = anogan_roc_at_threshold (roc,
-      ev->model->threshold);
+      ev->threshold);
   int legend_rows = at_model ? 4 : 3;
 
   g_string_append_printf (s,
@@ -958,6 +1071,13 @@ per_second (double n, double seconds)
   return seconds > 0.0 ? n / seconds : NAN;
 }
 
+/* Milliseconds of scoring per one of @n things. */
+static double
+milliseconds_each (double seconds, double n)
+{
+  return n > 0.0 ? 1000.0 * seconds / n : NAN;
+}
+
 /* A float option as the user wrote it: 0.1f as 0.1, not 0.10000000149. */
 static double
 as_written (float value)
@@ -982,6 +1102,19 @@ precision_of (const AnoganRocPoint *p)
   return p->true_positives + p->false_positives ? p->precision : NAN;
 }
 
+/* The metrics that need no threshold, in the report and in each point of
+ * its trace. */
+static void
+add_separation (JsonBuilder *b, const AnoganRoc *roc)
+{
+  anogan_tool_json_add_number (b, "auroc", roc->auroc);
+  anogan_tool_json_add_number (b, "average_precision",
+      roc->average_precision);
+  anogan_tool_json_add_number (b, "best_f1", roc->best_f1);
+  anogan_tool_json_add_number (b, "best_f1_threshold",
+      roc->best_f1_threshold);
+}
+
 static void
 print_json_report (const Evaluation *ev)
 {
@@ -989,7 +1122,7 @@ print_json_report (const Evaluation *ev)
   const AnoganRocPoint *best = anogan_roc_at_threshold (roc,
       roc->best_f1_threshold);
   const AnoganRocPoint *at_model = anogan_roc_at_threshold (roc,
-      ev->model->threshold);
+      ev->threshold);
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autofree char *text = NULL;
   g_autofree char *model = g_filename_display_name (ev->args->model_path);
@@ -1017,8 +1150,12 @@ print_json_report (const Evaluation *ev)
   json_builder_set_member_name (b, "n_anomalous");
   json_builder_add_int_value (b, ev->anomalous.pictures->len);
 
+  json_builder_set_member_name (b, "mode");
+  json_builder_add_string_value (b, anogan_mode_name (ev->mode));
   json_builder_set_member_name (b, "iterations");
   json_builder_add_int_value (b, ev->options.iterations);
+  json_builder_set_member_name (b, "candidates");
+  json_builder_add_int_value (b, ev->options.candidates);
   anogan_tool_json_add_number (b, "lambda", effective_lambda (ev));
   anogan_tool_json_add_number (b, "learning_rate",
       as_written (ev->options.learning_rate));
@@ -1030,15 +1167,10 @@ print_json_report (const Evaluation *ev)
   json_builder_set_member_name (b, "patch_iterations");
   json_builder_add_int_value (b, (gint64) ev->patch_iterations);
 
-  anogan_tool_json_add_number (b, "auroc", roc->auroc);
-  anogan_tool_json_add_number (b, "average_precision",
-      roc->average_precision);
-  anogan_tool_json_add_number (b, "best_f1", roc->best_f1);
-  anogan_tool_json_add_number (b, "best_f1_threshold",
-      roc->best_f1_threshold);
+  add_separation (b, roc);
   anogan_tool_json_add_number (b, "best_f1_precision", precision_of (best));
   anogan_tool_json_add_number (b, "best_f1_recall", best->tpr);
-  anogan_tool_json_add_number (b, "threshold", ev->model->threshold);
+  anogan_tool_json_add_number (b, "threshold", ev->threshold);
   anogan_tool_json_add_number (b, "threshold_f1", at_model ?
       anogan_roc_point_f1 (roc, at_model) : NAN);
   anogan_tool_json_add_number (b, "threshold_precision", at_model ?
@@ -1051,10 +1183,26 @@ print_json_report (const Evaluation *ev)
   anogan_tool_json_add_number (b, "seconds", ev->seconds);
   anogan_tool_json_add_number (b, "pictures_per_second",
       per_second (pictures, ev->seconds));
+  anogan_tool_json_add_number (b, "ms_per_picture",
+      milliseconds_each (ev->seconds, pictures));
+  anogan_tool_json_add_number (b, "ms_per_tile",
+      milliseconds_each (ev->seconds, ev->tiles));
   anogan_tool_json_add_number (b, "patch_iterations_per_second",
       per_second (ev->patch_iterations, ev->seconds));
   json_builder_set_member_name (b, "threads");
   json_builder_add_int_value (b, ev->options.threads);
+  if (ev->trace_steps) {
+    json_builder_set_member_name (b, "trace");
+    json_builder_begin_array (b);
+    for (guint k = 0; k < ev->trace_steps->len; k++) {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "iterations");
+      json_builder_add_int_value (b, g_array_index (ev->trace_steps, int, k));
+      add_separation (b, ev->trace[k]);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+  }
   if (ev->args->mosaic_path) {
     json_builder_set_member_name (b, "mosaic_width");
     json_builder_add_int_value (b, ev->mosaic_width);
@@ -1074,7 +1222,7 @@ print_text_report (const Evaluation *ev)
   const AnoganRocPoint *best = anogan_roc_at_threshold (roc,
       roc->best_f1_threshold);
   const AnoganRocPoint *at_model = anogan_roc_at_threshold (roc,
-      ev->model->threshold);
+      ev->threshold);
   g_autofree char *model = g_filename_display_name (ev->args->model_path);
   g_autofree char *normal = g_filename_display_name (ev->normal.source);
   g_autofree char *anomalous = g_filename_display_name (ev->anomalous.source);
@@ -1090,9 +1238,10 @@ print_text_report (const Evaluation *ev)
       ev->anomalous.pictures->len);
   if (k != NO_CLASS)
     printf (" of every class but %d", k);
-  printf ("\nsearch: %d iterations, lambda %g, %s residual, lr %g, "
-      "%" G_GUINT64_FORMAT " tiles\n", ev->options.iterations,
-      effective_lambda (ev), ev->options.loss == ANOGAN_LOSS_L2 ? "l2" : "l1",
+  printf ("\nsearch: %s mode, %d iterations, lambda %g, %s residual, lr %g, "
+      "%" G_GUINT64_FORMAT " tiles\n", anogan_mode_name (ev->mode),
+      ev->options.iterations, effective_lambda (ev),
+      ev->options.loss == ANOGAN_LOSS_L2 ? "l2" : "l1",
       ev->options.learning_rate, ev->tiles);
   printf ("AUROC: %.4f\n", roc->auroc);
   printf ("average precision: %.4f\n", roc->average_precision);
@@ -1100,20 +1249,34 @@ print_text_report (const Evaluation *ev)
       roc->best_f1, roc->best_f1_threshold, precision_of (best), best->tpr);
   if (at_model)
     printf ("model threshold: %.6g (F1 %.4f, precision %.4f, recall %.4f)\n",
-        ev->model->threshold, anogan_roc_point_f1 (roc, at_model),
+        ev->threshold, anogan_roc_point_f1 (roc, at_model),
         precision_of (at_model), at_model->tpr);
-  else
+  else if (ev->mode == ANOGAN_MODE_OPTIMISE)
     printf ("model threshold: none\n");
+  else
+    printf ("model threshold: none for --mode %s\n",
+        anogan_mode_name (ev->mode));
   if (ev->args->masks_dir) {
     if (isnan (ev->pixel_auroc))
       printf ("pixel AUROC: undefined (no defect pixel in the masks)\n");
     else
       printf ("pixel AUROC: %.4f\n", ev->pixel_auroc);
   }
-  printf ("time: %.2f s scoring, %.2f pictures/s, %.0f patch-iterations/s "
-      "on %d thread%s\n", ev->seconds, per_second (pictures, ev->seconds),
+  printf ("time: %.2f s scoring, %.2f pictures/s (%.3g ms a picture, %.3g ms "
+      "a tile), %.0f patch-iterations/s on %d thread%s\n", ev->seconds,
+      per_second (pictures, ev->seconds),
+      milliseconds_each (ev->seconds, pictures),
+      milliseconds_each (ev->seconds, ev->tiles),
       per_second (ev->patch_iterations, ev->seconds), ev->options.threads,
       ev->options.threads == 1 ? "" : "s");
+  if (ev->trace_steps) {
+    printf ("after t steps of the same search:\n"
+        "  %6s  %6s  %6s  %7s\n", "t", "AUROC", "AP", "best F1");
+    for (guint i = 0; i < ev->trace_steps->len; i++)
+      printf ("  %6d  %6.4f  %6.4f  %7.4f\n",
+          g_array_index (ev->trace_steps, int, i), ev->trace[i]->auroc,
+          ev->trace[i]->average_precision, ev->trace[i]->best_f1);
+  }
   if (ev->args->mosaic_path)
     printf ("mosaic: %dx%d\n", ev->mosaic_width, ev->mosaic_height);
 }
@@ -1152,7 +1315,8 @@ write_outputs (Evaluation *ev, const char *svg, GdkPixbuf *mosaic,
 }
 
 static int
-evaluate (const Arguments *args, const AnoganSearchOptions *options)
+evaluate (const Arguments *args, const AnoganSearchOptions *options,
+    GArray *trace_steps)
 {
   g_autoptr (AnoganModel) model = NULL;
   g_autoptr (AnoganToolScorer) scorer = NULL;
@@ -1165,15 +1329,20 @@ evaluate (const Arguments *args, const AnoganSearchOptions *options)
 
   ev.args = args;
   ev.pixel_auroc = NAN;
+  ev.trace_steps = trace_steps;
+  ev.mode = anogan_tool_score_args_get_mode (&args->score);
   model = anogan_model_load (args->model_path, &error);
   if (!model)
     goto failed;
   name = model_name (model, args->model_path);
   ev.model = model;
   ev.model_name = name;
+  ev.threshold = anogan_tool_mode_threshold (model, ev.mode);
 
   scorer = anogan_tool_scorer_new (model, options, args->score.stride,
       &error);
+  if (scorer)
+    scorer->trace = trace_steps != NULL;
   if (!scorer ||
       !load_set (&ev.normal, args->normal_source, FALSE, args, model,
           &error) ||
@@ -1183,6 +1352,7 @@ evaluate (const Arguments *args, const AnoganSearchOptions *options)
   ev.options = *anogan_search_get_options (scorer->search);
 
   if (!score_sets (&ev, scorer, &error) || !compute_roc (&ev, &error) ||
+      (trace_steps && !compute_trace (&ev, &error)) ||
       (args->masks_dir && !compute_pixel_auroc (&ev, &error)))
     goto failed;
 
@@ -1215,6 +1385,9 @@ failed:
   g_error_free (error);
 done:
   g_clear_pointer (&ev.roc, anogan_roc_free);
+  for (guint k = 0; ev.trace && k < trace_steps->len; k++)
+    g_clear_pointer (&ev.trace[k], anogan_roc_free);
+  g_free (ev.trace);
   set_clear (&ev.normal);
   set_clear (&ev.anomalous);
   return status;
@@ -1225,6 +1398,7 @@ main (int argc, char **argv)
 {
   AnoganSearchOptions options;
   Arguments args = { NULL };
+  g_autoptr (GArray) trace_steps = NULL;
   GError *error = NULL;
   int status;
 
@@ -1233,8 +1407,8 @@ main (int argc, char **argv)
   args.class_index = NO_CLASS;
 
   if (parse_arguments (&args, &argc, &argv, &error) &&
-      check_arguments (&args, &options, &error))
-    status = evaluate (&args, &options);
+      check_arguments (&args, &options, &trace_steps, &error))
+    status = evaluate (&args, &options, trace_steps);
   else
     status = EXIT_BAD_ARGUMENTS;
 

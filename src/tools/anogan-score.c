@@ -74,9 +74,15 @@ static const char description[] =
     "anomaly score is L at the final z; a picture's score is its highest\n"
     "tile score.  Larger means less like the training pictures.\n"
     "\n"
+    "--mode says how z is found: optimise takes --iterations Adam steps\n"
+    "from a fixed start (AnoGAN); encoder takes z = E(x), the model's\n"
+    "encoder's one forward pass (f-AnoGAN); hybrid takes E(x), then\n"
+    "--iterations steps (default 10).  Each mode's scores have their own\n"
+    "threshold on the model card; the verdict uses the mode's.\n"
+    "\n"
     "Output: one line per picture, or with --json one JSON object per line:\n"
-    "  {\"file\", \"score\", \"residual\", \"discrimination\", \"iterations\",\n"
-    "   \"tiles\": [{\"x\", \"y\", \"score\"}, ...]}\n"
+    "  {\"file\", \"score\", \"residual\", \"discrimination\", \"mode\",\n"
+    "   \"iterations\", \"tiles\": [{\"x\", \"y\", \"score\"}, ...]}\n"
     "(and \"label\" for the records of a labelled IDX file).\n"
     "\n"
     "Examples:\n"
@@ -163,7 +169,8 @@ report (GError **error)
 }
 
 static void
-print_json (const AnoganToolPicture *picture, const AnoganToolScore *score)
+print_json (const AnoganToolPicture *picture, const AnoganToolScore *score,
+    AnoganMode mode)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autofree char *file = g_filename_display_name (picture->name);
@@ -181,6 +188,8 @@ print_json (const AnoganToolPicture *picture, const AnoganToolScore *score)
   anogan_tool_json_add_number (b, "score", r->score);
   anogan_tool_json_add_number (b, "residual", r->residual);
   anogan_tool_json_add_number (b, "discrimination", r->discrimination);
+  json_builder_set_member_name (b, "mode");
+  json_builder_add_string_value (b, anogan_mode_name (mode));
   json_builder_set_member_name (b, "iterations");
   json_builder_add_int_value (b, r->iterations);
   json_builder_set_member_name (b, "tiles");
@@ -203,16 +212,17 @@ print_json (const AnoganToolPicture *picture, const AnoganToolScore *score)
 
 static void
 print_text (const AnoganToolPicture *picture, const AnoganToolScore *score,
-    double threshold)
+    AnoganMode mode, double threshold)
 {
   g_autofree char *file = g_filename_display_name (picture->name);
   const AnoganTiling *tiling = &score->tiling;
   const int worst = score->worst;
   const AnoganPatchResult *r = &score->results[worst];
 
-  printf ("%s: score %.6g (residual %.6g, discrimination %.6g, "
+  printf ("%s: score %.6g (residual %.6g, discrimination %.6g; %s mode, "
       "%d iterations) at tile (%d, %d) of %d", file, r->score, r->residual,
-      r->discrimination, r->iterations, tiling->xs[worst % tiling->columns],
+      r->discrimination, anogan_mode_name (mode), r->iterations,
+      tiling->xs[worst % tiling->columns],
       tiling->ys[worst / tiling->columns], anogan_tiling_count (tiling));
   if (isfinite (threshold))
     printf (", %s (threshold %.6g)",
@@ -256,6 +266,8 @@ score_group (AnoganToolScorer *scorer, const Arguments *args,
     const char *source, AnoganToolPicture **pictures, int n)
 {
   g_autofree AnoganToolScore *scores = g_new0 (AnoganToolScore, n);
+  const AnoganMode mode = anogan_tool_score_args_get_mode (&args->score);
+  const double threshold = anogan_tool_mode_threshold (scorer->model, mode);
   GError *error = NULL;
   gboolean ok = TRUE;
 
@@ -267,9 +279,9 @@ score_group (AnoganToolScorer *scorer, const Arguments *args,
 
   for (int i = 0; i < n; i++) {
     if (args->json)
-      print_json (pictures[i], &scores[i]);
+      print_json (pictures[i], &scores[i], mode);
     else
-      print_text (pictures[i], &scores[i], scorer->model->threshold);
+      print_text (pictures[i], &scores[i], mode, threshold);
     fflush (stdout);
 
     if (scores[i].residual_map) {
@@ -303,13 +315,15 @@ tiles_along (int size, int tile, int stride)
  * in batched matrix products), are the same whatever those options say.
  * Random starts depend on a tile's place in the search, so with them
  * every picture goes alone: its score must not depend on what else is
- * scored with it. */
+ * scored with it.  The origin, the candidates and E(x) depend on the tile
+ * alone. */
 static gsize
 group_tiles (AnoganToolScorer *scorer)
 {
   const AnoganSearchOptions *o = anogan_search_get_options (scorer->search);
 
-  return o->z_init == ANOGAN_Z_ZERO ? GROUP_TILES : 1;
+  return o->z_init == ANOGAN_Z_ZERO || o->z_init == ANOGAN_Z_ENCODER ?
+      GROUP_TILES : 1;
 }
 
 /* Scores every picture of @source.  A picture smaller than a tile is
@@ -503,7 +517,8 @@ print_metadata (JsonObject *metadata)
     g_autofree char *text = NULL;
 
     /* The layers are listed above already. */
-    if (g_str_equal (name, "generator") || g_str_equal (name, "discriminator"))
+    if (g_str_equal (name, "generator") || g_str_equal (name, "discriminator")
+        || g_str_equal (name, "encoder"))
       continue;
     text = metadata_value_to_string (value);
     printf ("  %s: %s\n", name, text);
@@ -527,6 +542,39 @@ print_flops (const AnoganModel *model)
   printf ("FLOPs per patch-iteration: %s (G forward %s + backward to z %s, "
       "D[:%d] forward %s + backward to the input %s; backward counted as "
       "its forward, no weight gradients)\n", total, gs, gs, used, ds, ds);
+  if (anogan_model_has_encoder (model)) {
+    g_autofree char *es = format_count (anogan_net_flops (&model->encoder,
+            model->encoder.n_layers));
+    g_autofree char *start = format_count (anogan_net_flops (&model->encoder,
+            model->encoder.n_layers) + g + d);
+
+    /* The encoder modes' start: E(x), then G and D[:K+1] forward once
+     * for the loss there (D on x is needed by every mode). */
+    printf ("FLOPs of the encoder's start per patch: %s (E forward %s, "
+        "then G and D[:%d] forward)\n", start, es, used);
+  }
+}
+
+/* The threshold of each mode, as the verdicts use them. */
+static void
+print_thresholds (const AnoganModel *model)
+{
+  for (AnoganMode mode = ANOGAN_MODE_OPTIMISE; mode <= ANOGAN_MODE_HYBRID;
+      mode++) {
+    double t = anogan_tool_mode_threshold (model, mode);
+
+    /* "threshold: " alone is the optimising search's, as it always was. */
+    if (mode == ANOGAN_MODE_OPTIMISE)
+      printf ("threshold: ");
+    else if (anogan_model_has_encoder (model))
+      printf ("threshold of --mode %s: ", anogan_mode_name (mode));
+    else
+      continue;
+    if (isfinite (t))
+      printf ("%g\n", t);
+    else
+      printf ("none\n");
+  }
 }
 
 static int
@@ -547,20 +595,23 @@ print_info (const char *path)
   printf ("input: %s, nz %d\n", input, model->nz);
   print_net ("generator (G)", &model->generator, -1);
   print_net ("discriminator (D)", &model->discriminator, model->feature_layer);
+  if (anogan_model_has_encoder (model))
+    print_net ("encoder (E)", &model->encoder, -1);
+  else
+    printf ("encoder (E): none (--mode optimise only)\n");
   printf ("parameters: %" G_GSIZE_FORMAT " (and %" G_GSIZE_FORMAT
       " BatchNorm running statistics)\n",
       net_params (&model->generator, FALSE) +
-      net_params (&model->discriminator, FALSE),
+      net_params (&model->discriminator, FALSE) +
+      net_params (&model->encoder, FALSE),
       net_params (&model->generator, TRUE) +
-      net_params (&model->discriminator, TRUE));
+      net_params (&model->discriminator, TRUE) +
+      net_params (&model->encoder, TRUE));
   printf ("feature layer: D[%d], f(x) = D[:%d](x)\n", model->feature_layer,
       model->feature_layer + 1);
   print_flops (model);
   printf ("lambda: %g\n", model->lambda);
-  if (isfinite (model->threshold))
-    printf ("threshold: %g\n", model->threshold);
-  else
-    printf ("threshold: none\n");
+  print_thresholds (model);
   print_metadata (model->metadata);
   return EXIT_SUCCESS;
 }

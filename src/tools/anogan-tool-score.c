@@ -230,6 +230,60 @@ anogan_tool_score_args_to_options (const AnoganToolScoreArgs *args,
   return TRUE;
 }
 
+/**
+ * anogan_tool_score_args_get_mode:
+ * @args: options anogan_tool_score_args_to_options() accepted
+ *
+ * Returns: the mode --mode names, %ANOGAN_MODE_OPTIMISE without it
+ */
+AnoganMode
+anogan_tool_score_args_get_mode (const AnoganToolScoreArgs *args)
+{
+  AnoganMode mode = ANOGAN_MODE_OPTIMISE;
+
+  if (args->mode)
+    anogan_mode_from_name (args->mode, &mode);
+  return mode;
+}
+
+/**
+ * anogan_tool_mode_threshold:
+ * @model: a model
+ * @mode: the search mode the scores come from
+ *
+ * The threshold calibrated for the scores of @mode.  A threshold only
+ * means something for scores found the same way: the loss at E(x) is
+ * higher than after 500 steps from the origin, so each mode has its own.
+ * The optimising search's is the model's @threshold, the encoder modes'
+ * the "threshold" of the card's calibration object for them
+ * (anogan_model_get_calibration()).
+ *
+ * Returns: the threshold, or NAN when @model was not calibrated for @mode
+ */
+double
+anogan_tool_mode_threshold (const AnoganModel *model, AnoganMode mode)
+{
+  JsonObject *card;
+  JsonNode *node;
+  GType type;
+  double value;
+
+  if (mode == ANOGAN_MODE_OPTIMISE)
+    return model->threshold;
+  card = anogan_model_get_calibration (model, anogan_mode_name (mode));
+  node = card ? json_object_get_member (card, "threshold") : NULL;
+  if (!node || !JSON_NODE_HOLDS_VALUE (node))
+    return NAN;
+  type = json_node_get_value_type (node);
+  if (type == G_TYPE_DOUBLE)
+    value = json_node_get_double (node);
+  else if (type == G_TYPE_INT64)
+    value = (double) json_node_get_int (node);
+  else
+    return NAN;
+  return isfinite (value) ? value : NAN;
+}
+
 /* ---- scoring ------------------------------------------------------------ */
 
 /**
@@ -257,6 +311,16 @@ anogan_tool_scorer_new (const AnoganModel *model,
     anogan_tool_bad_argument (error, "--stride %d is larger than the "
         "model's %dx%d tiles: pixels between tiles would be missed", stride,
         tile_w, tile_h);
+    return NULL;
+  }
+
+  /* Said here rather than by the search, in the command line's words. */
+  if (options->z_init == ANOGAN_Z_ENCODER &&
+      !anogan_model_has_encoder (model)) {
+    g_autofree char *name = g_filename_display_name (model->name);
+    anogan_tool_bad_argument (error, "%s has no encoder, and --mode "
+        "encoder and --mode hybrid start from E(x): score it with --mode "
+        "optimise", name);
     return NULL;
   }
 
@@ -304,17 +368,47 @@ worst_tile (const AnoganPatchResult *results, int n)
   return worst;
 }
 
+/* A picture's score after each step: the highest loss of its @n tiles
+ * then, each tile's @length losses in a row of @traces.  As in
+ * worst_tile(), a loss that is not a number wins. */
+static float *
+picture_trace (const float *traces, int n, int length)
+{
+  float *trace = g_memdup2 (traces, length * sizeof *trace);
+
+  for (int i = 1; i < n; i++) {
+    const float *tile = traces + (gsize) i * length;
+
+    for (int t = 0; t < length; t++)
+      if (!isnan (trace[t]) && (isnan (tile[t]) || tile[t] > trace[t]))
+        trace[t] = tile[t];
+  }
+  return trace;
+}
+
+/* Where a chunk's search writes; allocated once for a run. */
+typedef struct {
+  float *patches;
+  float *maps;
+  float *traces;
+  AnoganPatchResult *results;
+} ChunkBuffers;
+
 /* Searches the tiles of pictures [first, last) in one call and hands the
  * results to their scores. */
 static gboolean
 run_chunk (AnoganToolScorer *scorer, AnoganToolPicture *const *pictures,
     int first, int last, gboolean residual_maps, AnoganToolScore *scores,
-    float *patches, float *maps, AnoganPatchResult *results, GError **error)
+    const ChunkBuffers *buffers, GError **error)
 {
   const int channels = scorer->model->input.dims[0];
   const gsize patch = anogan_shape_numel (&scorer->model->input);
+  const int length = anogan_search_get_options (scorer->search)->iterations
+      + 1;
+  float *patches = buffers->patches, *maps = buffers->maps;
+  AnoganPatchResult *results = buffers->results;
   AnoganSearchOutputs out = { .results = results,
-    .residual_map = residual_maps ? maps : NULL };
+    .residual_map = residual_maps ? maps : NULL, .trace = buffers->traces };
   gsize offset = 0;
 
   for (int p = first; p < last; p++) {
@@ -348,6 +442,10 @@ run_chunk (AnoganToolScorer *scorer, AnoganToolPicture *const *pictures,
       anogan_accumulate_residual (&s->tiling, channels,
           maps + offset * patch, s->residual_map);
     }
+    if (buffers->traces) {
+      s->trace = picture_trace (buffers->traces + offset * length, n, length);
+      s->n_trace = length;
+    }
     offset += n;
   }
   return TRUE;
@@ -364,10 +462,11 @@ run_chunk (AnoganToolScorer *scorer, AnoganToolPicture *const *pictures,
  * @error: return location for a #GError
  *
  * Scores pictures: each is tiled with the scorer's stride, the last column
- * and row flush with the border, and every tile searched.  Tiles of
- * several small pictures go to the search together, so that batches and
- * threads are used whatever the picture size; the results do not depend
- * on that grouping.
+ * and row flush with the border, and every tile searched; with the
+ * scorer's @trace, each picture's score after every step is kept too.
+ * Tiles of several small pictures go to the search together, so that
+ * batches and threads are used whatever the picture size; the results do
+ * not depend on that grouping.
  *
  * Returns: %FALSE if a picture is smaller than a tile or the search
  *   fails, with an error naming the picture; @scores are then all empty
@@ -380,9 +479,9 @@ anogan_tool_scorer_run (AnoganToolScorer *scorer,
   const AnoganShape *in = &scorer->model->input;
   const gsize patch = anogan_shape_numel (in);
   const gsize chunk_limit = MAX (CHUNK_FLOATS / patch, 1);
-  g_autofree float *patches = NULL;
-  g_autofree float *maps = NULL;
-  g_autofree AnoganPatchResult *results = NULL;
+  const gsize length = anogan_search_get_options (scorer->search)->iterations
+      + 1;
+  ChunkBuffers buffers = { NULL };
   gsize capacity = chunk_limit;
   gboolean ok = TRUE;
 
@@ -407,9 +506,10 @@ anogan_tool_scorer_run (AnoganToolScorer *scorer,
   }
 
   if (ok && n_pictures > 0) {
-    patches = g_new (float, capacity * patch);
-    maps = residual_maps ? g_new (float, capacity * patch) : NULL;
-    results = g_new0 (AnoganPatchResult, capacity);
+    buffers.patches = g_new (float, capacity * patch);
+    buffers.maps = residual_maps ? g_new (float, capacity * patch) : NULL;
+    buffers.traces = scorer->trace ? g_new (float, capacity * length) : NULL;
+    buffers.results = g_new0 (AnoganPatchResult, capacity);
   }
 
   for (int first = 0; ok && first < n_pictures;) {
@@ -420,9 +520,13 @@ anogan_tool_scorer_run (AnoganToolScorer *scorer,
         tiles + anogan_tiling_count (&scores[last].tiling) <= chunk_limit)
       tiles += anogan_tiling_count (&scores[last++].tiling);
     ok = run_chunk (scorer, pictures, first, last, residual_maps, scores,
-        patches, maps, results, error);
+        &buffers, error);
     first = last;
   }
+  g_free (buffers.patches);
+  g_free (buffers.maps);
+  g_free (buffers.traces);
+  g_free (buffers.results);
 
   if (!ok)
     for (int p = 0; p < n_pictures; p++)
@@ -442,6 +546,7 @@ anogan_tool_score_clear (AnoganToolScore *score)
   anogan_tiling_clear (&score->tiling);
   g_free (score->results);
   g_free (score->residual_map);
+  g_free (score->trace);
   memset (score, 0, sizeof *score);
 }
 

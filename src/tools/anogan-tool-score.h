@@ -66,6 +66,8 @@ void anogan_tool_score_args_add_entries (AnoganToolScoreArgs *args,
     GOptionContext *context, const char *seed_help);
 gboolean anogan_tool_score_args_to_options (const AnoganToolScoreArgs *args,
     AnoganSearchOptions *options, GError **error);
+AnoganMode anogan_tool_score_args_get_mode (const AnoganToolScoreArgs *args);
+double anogan_tool_mode_threshold (const AnoganModel *model, AnoganMode mode);
 
 gboolean anogan_tool_bad_argument (GError **error, const char *format, ...)
     G_GNUC_PRINTF (2, 3);
@@ -77,6 +79,9 @@ gboolean anogan_tool_error_is_bad_argument (const GError *error);
  * @search: the search, with its worker threads
  * @stride_x: horizontal step between tiles
  * @stride_y: vertical step between tiles
+ * @trace: whether anogan_tool_scorer_run() records each picture's score
+ *   after every step of the search (#AnoganToolScore's @trace); %FALSE
+ *   unless set after anogan_tool_scorer_new()
  *
  * Everything the pictures of a run share.
  */
@@ -85,6 +90,7 @@ typedef struct {
   AnoganSearch *search;
   int stride_x;
   int stride_y;
+  gboolean trace;
 } AnoganToolScorer;
 
 /**
@@ -94,6 +100,10 @@ typedef struct {
  * @worst: the tile that decides the picture's score
  * @residual_map: the picture's residual |x − G(z*)|, width × height floats
  *   as anogan_accumulate_residual() makes it, or %NULL when not asked for
+ * @trace: with the scorer's @trace, @n_trace floats: element t is the
+ *   picture's score after t steps, the highest of its tiles' losses then
+ *   (the worst tile may differ from step to step); else %NULL
+ * @n_trace: the search's iterations + 1, or 0 without a trace
  *
  * What the search found for one picture.  Its score is
  * @results[@worst].score.
@@ -103,6 +113,8 @@ typedef struct {
   AnoganPatchResult *results;
   int worst;
   float *residual_map;
+  float *trace;
+  int n_trace;
 } AnoganToolScore;
 
 AnoganToolScorer *anogan_tool_scorer_new (const AnoganModel *model,
