@@ -20,6 +20,7 @@
 #include <gst/video/video.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The embedded default model: 32x32 grey tiles. */
@@ -354,6 +355,24 @@ reference_scores (AnoganModel * m, const guint8 * pixels, gint width,
   options.threads = 1;
   return reference_search (m, pixels, width, xs, ys, &options, z_in, z_out,
       NULL);
+}
+
+static gint
+compare_floats (gconstpointer a, gconstpointer b)
+{
+  const gfloat x = *(const gfloat *) a, y = *(const gfloat *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* @n scores, in ascending order. */
+static gfloat *
+sorted_copy (const gfloat * scores, guint n)
+{
+  gfloat *sorted = g_memdup2 (scores, n * sizeof (gfloat));
+
+  qsort (sorted, n, sizeof (gfloat), compare_floats);
+  return sorted;
 }
 
 static void
@@ -701,7 +720,7 @@ test_meta_fields (void)
   const guint n = xs->len * ys->len;
   g_autofree gfloat *want = reference_scores (m, pixels, w, xs, ys,
       FEW_ITERATIONS, NULL, NULL);
-  g_autofree gfloat *sorted = g_memdup2 (want, n * sizeof (gfloat));
+  g_autofree gfloat *sorted = sorted_copy (want, n);
   gfloat threshold;
   GstHarness *hs;
   GstBuffer *out;
@@ -715,13 +734,6 @@ test_meta_fields (void)
 
   /* A threshold between the scores, so some tiles are over and some
    * not: the median. */
-  for (guint i = 0; i < n; i++)
-    for (guint j = i + 1; j < n; j++)
-      if (sorted[j] < sorted[i]) {
-        gfloat t = sorted[i];
-        sorted[i] = sorted[j];
-        sorted[j] = t;
-      }
   threshold = sorted[n / 2];
 
   hs = start (make_filter ("threshold", threshold, NULL), "GRAY8", w, h,
@@ -2068,14 +2080,7 @@ test_refine_above (void)
   mode_options (&o, ANOGAN_MODE_HYBRID);
   o.iterations = 0;
   start_loss = scene_search (&sc, pixels, &o, NULL, NULL, NULL);
-  sorted = g_memdup2 (start_loss, n * sizeof (gfloat));
-  for (guint i = 0; i < n; i++)
-    for (guint j = i + 1; j < n; j++)
-      if (sorted[j] < sorted[i]) {
-        gfloat t = sorted[i];
-        sorted[i] = sorted[j];
-        sorted[j] = t;
-      }
+  sorted = sorted_copy (start_loss, n);
   /* between two tiles' losses: half the tiles are screened */
   cut = (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   g_assert_cmpfloat (sorted[n / 2 - 1], <, sorted[n / 2]);
