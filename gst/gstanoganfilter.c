@@ -571,7 +571,9 @@ calibration_read (Calibration * c, JsonObject * card)
   c->z_init = ANOGAN_Z_ZERO;
   c->patience = -1;
   c->tolerance = -1.0f;
-  c->refine_above = -1.0f;
+  /* Screening at the threshold itself changes no verdict: a tile whose
+   * score from E(x) is under it stays under it after any step. */
+  c->refine_above = 1.0f;
   if (card == NULL)
     return;
   c->present = TRUE;
@@ -623,15 +625,15 @@ model_can_run (const Model * m, AnoganMode mode)
 }
 
 /* What mode=auto runs: the card's "recommended_mode" when the model is
- * calibrated for it, else the fastest mode it is calibrated for among
- * hybrid and encoder, else optimise.  Hybrid comes first: it costs a few
- * steps on the suspicious tiles only, and comes closer to each tile than
- * the encoder's guess alone. */
+ * calibrated for it, else the fastest mode it is calibrated for, encoder
+ * before hybrid, else optimise.  The encoder comes first: it is the
+ * fastest, and on both benchmarks of docs/results.md also the most
+ * accurate (steps after E(x) let G(z) follow an anomaly too). */
 static AnoganMode
 model_auto_mode (const Model * m)
 {
   static const AnoganMode preferred[] = {
-    ANOGAN_MODE_HYBRID, ANOGAN_MODE_ENCODER,
+    ANOGAN_MODE_ENCODER, ANOGAN_MODE_HYBRID,
   };
   const gchar *name = m->model->metadata ?
       card_string (m->model->metadata, "recommended_mode") : NULL;
@@ -2772,7 +2774,9 @@ gst_anogan_filter_class_init (GstAnoganFilterClass * klass)
           "Hybrid mode: only tiles whose score from the encoder's start "
           "exceeds this fraction of the threshold take search steps; the "
           "others keep the encoder's score (0 steps every tile).  Negative "
-          "takes the hybrid calibration's fraction, or steps every tile",
+          "takes the hybrid calibration's fraction, or 1, which changes no "
+          "verdict: a tile under the threshold from the encoder's start "
+          "stays under it",
           -1.0f, 10.0f, DEFAULT_REFINE_ABOVE, playing));
   g_object_class_install_property (gobject_class, PROP_SKIP_UNCHANGED,
       g_param_spec_float ("skip-unchanged", "Skip unchanged",
