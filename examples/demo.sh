@@ -17,23 +17,26 @@
 # drawn in, goes to demo-output/brick-belt-annotated.webm.
 #
 # Environment, defaults in brackets:
-#   DEMO_ITERATIONS  Adam steps per tile [0: the model card's 200, which
-#                    its threshold was calibrated with; fewer steps leave
-#                    higher scores, and normal frames over the threshold]
+#   DEMO_MODE        the element's search mode [auto: the encoder mode for
+#                    the default model]; optimise is AnoGAN's search
+#   DEMO_ITERATIONS  Adam steps per tile in the optimise and hybrid modes
+#                    [0: as many as the model card says, 200 and 10, which
+#                    their thresholds were calibrated with]
 #   DEMO_INTERVAL    analyse every Nth frame [1]
 #   DEMO_OUT         output directory [demo-output]
 #   ANOGAN_BUILD     build directory, built here if needed [build]
 #
-# Cost: 80 tiles a frame (320x240 in 32x32 tiles) × 200 steps, 6 s a frame
-# and 20 minutes in all on two idle cores (examples/README.md says how it
-# was measured).  DEMO_INTERVAL=5 analyses 39 frames in a fifth of the
-# time with the same verdicts on those frames.
+# Cost: 80 tiles a frame (320x240 in 32x32 tiles); in the encoder mode
+# about 30 ms a frame, the whole clip in 10 s on two cores; DEMO_MODE=
+# optimise takes 6 s a frame, 20 minutes in all (examples/README.md says
+# how it was measured).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 build=${ANOGAN_BUILD:-build}
 iterations=${DEMO_ITERATIONS:-0}
+mode=${DEMO_MODE:-auto}
 interval=${DEMO_INTERVAL:-1}
 out=${DEMO_OUT:-demo-output}
 clip=media/brick-belt.webm
@@ -53,8 +56,8 @@ mkdir -p "$out"
 frames="every frame"
 [ "$interval" -eq 1 ] || frames="every ${interval}th frame"
 steps="$iterations Adam steps"
-[ "$iterations" -ne 0 ] || steps="as many Adam steps as the model card says"
-echo "== anoganfilter on $clip, $frames, the default model, $steps a tile"
+[ "$iterations" -ne 0 ] || steps="the card's settings"
+echo "== anoganfilter on $clip, $frames, the default model, mode $mode, $steps"
 echo "   writing $video"
 echo
 printf '%5s %8s %8s  %-9s  %-17s  %s\n' frame time score verdict "worst tile" \
@@ -72,7 +75,7 @@ awk_options=()
 "$build/examples/anogan-monitor" --all \
   filesrc location="$clip" ! decodebin ! videoconvert ! \
   video/x-raw,format=I420 ! \
-  anoganfilter schedule=every-frame iterations="$iterations" \
+  anoganfilter schedule=every-frame mode="$mode" iterations="$iterations" \
   interval="$interval" ! vp8enc ! webmmux ! filesink location="$video" |
   awk "${awk_options[@]}" -v truth="$truth" '
     FILENAME == truth {

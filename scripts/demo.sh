@@ -10,10 +10,10 @@
 #
 # Environment, defaults in brackets: DEMO_BUILD, the build directory
 # [build]; DEMO_OUT, where the annotated video goes [demo-output];
-# DEMO_INTERVAL, analyse every Nth frame [5: 39 of the 195 frames, about
-# four minutes on two cores; 1 analyses every frame]; DEMO_ITERATIONS,
-# Adam steps per tile [0: the 200 the model's threshold was calibrated
-# with].
+# DEMO_INTERVAL, analyse every Nth frame [1: all 195, about 10 s on two
+# cores in the default model's encoder mode]; DEMO_MODE, the element's
+# search mode [auto]; DEMO_ITERATIONS, Adam steps per tile in the
+# optimise and hybrid modes [0: as the model card says].
 #
 # The element part is examples/demo.sh; only bash, awk and the project's
 # programs run here: nothing needs Python.
@@ -22,7 +22,8 @@ cd "$(dirname "$0")/.."
 
 build=${DEMO_BUILD:-build}
 export DEMO_OUT=${DEMO_OUT:-demo-output}
-export DEMO_INTERVAL=${DEMO_INTERVAL:-5}
+export DEMO_INTERVAL=${DEMO_INTERVAL:-1}
+export DEMO_MODE=${DEMO_MODE:-auto}
 export DEMO_ITERATIONS=${DEMO_ITERATIONS:-0}
 
 bash scripts/install-deps.sh
