@@ -13,6 +13,9 @@ packages=(
   libxml2-utils
   # memcheck of the element's state changes in the tests
   valgrind
+  # clang, libFuzzer and clang's sanitizers: the bounded fuzzing run of
+  # the model loader and the picture readers (scripts/fuzz.sh)
+  clang libclang-rt-14-dev
   # Fashion-MNIST, for the result scripts; the tests do not need it
   dataset-fashion-mnist
   # GStreamer's Python bindings, for the Python example that reads

@@ -2,7 +2,9 @@
 # Builds gst-anogan twice, warning-free with -Werror and again with
 # AddressSanitizer and UndefinedBehaviorSanitizer, and runs the whole test
 # suite in both; the first also runs the element's state changes under
-# valgrind (tests/meson.build).  Usage: bash scripts/test.sh
+# valgrind (tests/meson.build).  Then fuzzes the model loader and the
+# picture readers for a bounded time (scripts/fuzz.sh, a third build with
+# clang).  Usage: bash scripts/test.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || exit 1
@@ -37,6 +39,16 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false \
   -Dbuildtype=debug || status=1
 count_results build-sanitize
+
+# The model loader and the picture readers against inputs libFuzzer
+# makes up, FUZZ_SECONDS a target (the replay of the corpus is a test of
+# both suites above; this looks for new failures).
+echo "== fuzzing the model loader and the picture readers"
+if bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}" build-fuzz; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] || status=1

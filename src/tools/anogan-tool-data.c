@@ -393,6 +393,14 @@ read_idx (const char *path, guint32 want_magic, int n_dims, guint32 *dims,
     }
     size *= dims[d];
   }
+  /* The payload is returned as the sign of success: an empty one would
+   * read as a failure without an error, and holds nothing to use. */
+  if (size == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "%s: the header announces no %s", path, n_dims == 3 ? "pictures"
+        : "labels");
+    return NULL;
+  }
 
   if (n_dims == 3) {
     if (dims[1] < 1 || dims[1] > MAX_SIDE || dims[2] < 1 ||
@@ -797,7 +805,7 @@ load_video (const char *path, const AnoganToolDataOptions *options,
     "appsink"
   };
   GstElement *e[G_N_ELEMENTS (names)];
-  GstAppSinkCallbacks callbacks = { NULL };
+  GstAppSinkCallbacks callbacks = { 0 };
   VideoReader reader = { 0 };
   g_autoptr (GstCaps) rgb = NULL;
   g_autoptr (GstBus) bus = NULL;
