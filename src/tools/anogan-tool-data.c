@@ -393,14 +393,6 @@ read_idx (const char *path, guint32 want_magic, int n_dims, guint32 *dims,
     }
     size *= dims[d];
   }
-  /* The payload is returned as the sign of success: an empty one would
-   * read as a failure without an error, and holds nothing to use. */
-  if (size == 0) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "%s: the header announces no %s", path, n_dims == 3 ? "pictures"
-        : "labels");
-    return NULL;
-  }
 
   if (n_dims == 3) {
     if (dims[1] < 1 || dims[1] > MAX_SIDE || dims[2] < 1 ||
@@ -420,6 +412,14 @@ read_idx (const char *path, guint32 want_magic, int n_dims, guint32 *dims,
         " bytes)", dims[0], dims[2], dims[1], size);
   } else {
     what = g_strdup_printf ("%u labels", dims[0]);
+  }
+  /* The payload is returned as the sign of success: an empty one would
+   * read as a failure without an error, and holds nothing to use. */
+  if (size == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "%s: the header announces no %s", path, n_dims == 3 ? "pictures"
+        : "labels");
+    return NULL;
   }
 
   /* Grow with the data that is really there: a header that lies about
