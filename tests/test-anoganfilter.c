@@ -1543,22 +1543,42 @@ test_property_modes_refused (void)
 
 /* ---- state changes, renegotiation, latency ------------------------------ */
 
-/* One element taken 50 times from NULL to PLAYING and back, in both
+/* The threads of this process, from /proc. */
+static guint
+count_threads (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir))
+    n++;
+  g_dir_close (dir);
+  return n;
+}
+
+/* One element taken 1000 times (ANOGAN_STATE_CYCLES; 50 under valgrind)
+ * from NULL to PLAYING and back, in both
  * schedules, half of the runs torn down right after frames went in (the
  * worker still searching): nothing hangs, every run analyses afresh, and
  * nothing leaks (under AddressSanitizer, and valgrind in the plain build:
  * tests/meson.build).  The model is one without a calibration card, so
  * each start plans a plain search: the default model's bank of 256
  * candidate starts would cost valgrind minutes a cycle, and is covered
- * by the other tests. */
+ * by the other tests.  The process's threads must not grow in number
+ * from the first cycle to the last. */
 static void
 test_state_cycles (void)
 {
   g_autofree gchar *model = source_path ("tests/golden/data/dcgan32/"
       "model.safetensors");
   GstElement *e = make_filter ("iterations", 2, "model", model, NULL);
+  const gchar *env = g_getenv ("ANOGAN_STATE_CYCLES");
+  const guint cycles = env ? (guint) g_ascii_strtoull (env, NULL, 10) : 1000;
+  guint threads_after_first = 0;
 
-  for (guint i = 0; i < 50; i++) {
+  g_assert_cmpuint (cycles, >=, 2);
+  for (guint i = 0; i < cycles; i++) {
     const gboolean latest = i % 2;
     const gboolean drain = i % 4 < 2;
     GstHarness *h;
@@ -1586,7 +1606,14 @@ test_state_cycles (void)
     /* sets the element to NULL, waiting for the worker */
     gst_harness_teardown (h);
     g_assert_cmpint (GST_STATE (e), ==, GST_STATE_NULL);
+    /* No thread is left behind: GLib may keep idle pool threads for
+     * reuse, but their number must not grow with the cycles. */
+    if (i == 0)
+      threads_after_first = count_threads ();
   }
+  g_test_message ("%u cycles: %u threads after the first, %u after the "
+      "last", cycles, threads_after_first, count_threads ());
+  g_assert_cmpuint (count_threads (), <=, threads_after_first);
   gst_object_unref (e);
 }
 
