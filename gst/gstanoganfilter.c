@@ -367,7 +367,11 @@ struct _GstAnoganFilter
 
   /* properties, under the object lock */
   gchar *model_path;
-  gboolean model_changed;       /* set while running: load between frames */
+  gboolean running;             /* between start and stop */
+  guint model_request;          /* the newest model set while running */
+  Model *incoming;              /* ... loaded in the background, */
+  GError *incoming_error;       /* ... or why it could not be */
+  gchar *incoming_path;
   Settings settings;
   gchar *roi_string;
 
@@ -1854,28 +1858,90 @@ use_model (GstAnoganFilter * self, Model * m)
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Loads a model set while running, between two frames.  A model that
- * does not load leaves the old one at work. */
-static void
-reload_model (GstAnoganFilter * self, const gchar * path)
+/* A model set while running is loaded on a thread of its own, so that
+ * frames go on being analysed with the old one meanwhile; the streaming
+ * thread takes the new one between two frames.  Only the newest request
+ * counts: an older load that ends later is dropped. */
+typedef struct
 {
-  g_autoptr (GError) error = NULL;
-  Model *m = model_load (path, &error);
+  GstAnoganFilter *self;
+  gchar *path;
+  guint request;
+} ModelRequest;
 
-  if (m == NULL) {
+static void
+incoming_clear (GstAnoganFilter * self)
+{
+  g_clear_pointer (&self->incoming, model_unref);
+  g_clear_error (&self->incoming_error);
+  g_clear_pointer (&self->incoming_path, g_free);
+}
+
+static gpointer
+load_in_background (gpointer data)
+{
+  ModelRequest *r = data;
+  GstAnoganFilter *self = r->self;
+  GError *error = NULL;
+  Model *m = model_load (r->path, &error);
+
+  GST_OBJECT_LOCK (self);
+  if (self->running && r->request == self->model_request) {
+    incoming_clear (self);
+    self->incoming = g_steal_pointer (&m);
+    self->incoming_error = g_steal_pointer (&error);
+    self->incoming_path = g_steal_pointer (&r->path);
+  }
+  GST_OBJECT_UNLOCK (self);
+  g_clear_pointer (&m, model_unref);
+  g_clear_error (&error);
+  g_free (r->path);
+  gst_object_unref (self);
+  g_free (r);
+  return NULL;
+}
+
+/* Object lock held. */
+static void
+request_model (GstAnoganFilter * self)
+{
+  ModelRequest *r = g_new0 (ModelRequest, 1);
+
+  r->self = gst_object_ref (self);
+  r->path = g_strdup (self->model_path);
+  r->request = ++self->model_request;
+  g_thread_unref (g_thread_new ("anogan-model", load_in_background, r));
+}
+
+/* Between two frames: takes a model loaded in the background.  One that
+ * did not load leaves the old one at work, with a warning. */
+static void
+take_incoming_model (GstAnoganFilter * self)
+{
+  Model *m;
+  GError *error;
+  gchar *path;
+
+  GST_OBJECT_LOCK (self);
+  m = g_steal_pointer (&self->incoming);
+  error = g_steal_pointer (&self->incoming_error);
+  path = g_steal_pointer (&self->incoming_path);
+  if (error && g_strcmp0 (self->model_path, path) == 0) {
+    g_free (self->model_path);
+    self->model_path = self->model ? g_strdup (self->model->path) : NULL;
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (error) {
     GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
         ("%s; keeping the model in use (%s)", error->message,
             self->model ? self->model->name : "none"), (NULL));
-    GST_OBJECT_LOCK (self);
-    if (g_strcmp0 (self->model_path, path) == 0) {
-      g_free (self->model_path);
-      self->model_path = self->model ? g_strdup (self->model->path) : NULL;
-    }
-    GST_OBJECT_UNLOCK (self);
-    return;
+    g_error_free (error);
+  } else if (m) {
+    GST_INFO_OBJECT (self, "now using model %s", m->name);
+    use_model (self, m);
   }
-  GST_INFO_OBJECT (self, "now using model %s", m->name);
-  use_model (self, m);
+  g_free (path);
 }
 
 /* Plans the tiling and the reading of frames of @info.  In set_info the
@@ -1912,15 +1978,11 @@ replan (GstAnoganFilter * self, const GstVideoInfo * info, const Settings * s,
 }
 
 static void
-settings_snapshot (GstAnoganFilter * self, Settings * s, gchar ** new_model)
+settings_snapshot (GstAnoganFilter * self, Settings * s)
 {
+  take_incoming_model (self);
   GST_OBJECT_LOCK (self);
   *s = self->settings;
-  *new_model = NULL;
-  if (self->model_changed) {
-    *new_model = g_strdup (self->model_path ? self->model_path : "");
-    self->model_changed = FALSE;
-  }
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -2107,7 +2169,6 @@ gst_anogan_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
 {
   GstAnoganFilter *self = GST_ANOGAN_FILTER (trans);
   GstVideoFilter *filter = GST_VIDEO_FILTER (trans);
-  g_autofree gchar *new_model = NULL;
   GstMapFlags flags = GST_MAP_READ;
   GstVideoFrame frame;
   GstFlowReturn ret;
@@ -2125,9 +2186,7 @@ gst_anogan_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
         "attached as a GstVideoOverlayCompositionMeta" : "blended in");
   }
 
-  settings_snapshot (self, &s, &new_model);
-  if (new_model)
-    reload_model (self, new_model);
+  settings_snapshot (self, &s);
   if (s.overlay != GST_ANOGAN_OVERLAY_NONE && !self->overlay_as_meta)
     flags |= GST_MAP_WRITE;
   /* As GstVideoFilter does: a buffer that is not a frame of the caps is
@@ -2248,7 +2307,6 @@ gst_anogan_filter_set_info (GstVideoFilter * filter, GstCaps * incaps,
     GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
 {
   GstAnoganFilter *self = GST_ANOGAN_FILTER (filter);
-  g_autofree gchar *new_model = NULL;
   Settings s;
 
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT " to %" GST_PTR_FORMAT,
@@ -2267,9 +2325,7 @@ gst_anogan_filter_set_info (GstVideoFilter * filter, GstCaps * incaps,
     self->frame_count = 0;
   }
 
-  settings_snapshot (self, &s, &new_model);
-  if (new_model)
-    reload_model (self, new_model);
+  settings_snapshot (self, &s);
   if (!self->schedule_decided && !decide_schedule (self, &s))
     return FALSE;
   /* A new format needs a new reader even at the same size. */
@@ -2375,8 +2431,9 @@ gst_anogan_filter_start (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   path = g_strdup (self->model_path);
-  self->model_changed = FALSE;
   self->latency = 0;
+  self->running = TRUE;
+  incoming_clear (self);
   GST_OBJECT_UNLOCK (self);
 
   m = model_load (path, &error);
@@ -2416,6 +2473,8 @@ gst_anogan_filter_stop (GstBaseTransform * trans)
   use_model (self, NULL);
   self->schedule_decided = FALSE;
   GST_OBJECT_LOCK (self);
+  self->running = FALSE;
+  incoming_clear (self);
   self->latest_mode = FALSE;
   self->overlay_plain_only = FALSE;
   GST_OBJECT_UNLOCK (self);
@@ -2436,8 +2495,9 @@ gst_anogan_filter_set_property (GObject * object, guint prop_id,
     case PROP_MODEL:
       g_free (self->model_path);
       self->model_path = g_value_dup_string (value);
-      /* Loaded by start(), or between two frames when already running. */
-      self->model_changed = TRUE;
+      /* Loaded by start(), or in the background when already running. */
+      if (self->running)
+        request_model (self);
       break;
     case PROP_ITERATIONS:
       s->iterations = g_value_get_uint (value);
@@ -2624,6 +2684,7 @@ gst_anogan_filter_finalize (GObject * object)
   show_result (self, NULL);
   g_clear_pointer (&self->plan, plan_unref);
   g_clear_pointer (&self->model, model_unref);
+  incoming_clear (self);
   g_free (self->model_path);
   g_free (self->roi_string);
   g_mutex_clear (&self->engine_lock);
@@ -2655,8 +2716,9 @@ gst_anogan_filter_class_init (GstAnoganFilterClass * klass)
           "The model, a safetensors file as anogan-train writes it; empty "
           "for the embedded default (a brick texture, 32x32 grey tiles). "
           "A file that does not load stops the pipeline from starting; set "
-          "while playing, it is loaded between two frames and a file that "
-          "does not load leaves the old model at work, with a warning",
+          "while playing, it is loaded in the background and takes over "
+          "between two frames, and a file that does not load leaves the "
+          "old model at work, with a warning",
           DEFAULT_MODEL, playing));
   g_object_class_install_property (gobject_class, PROP_ITERATIONS,
       g_param_spec_uint ("iterations", "Iterations",
