@@ -369,9 +369,8 @@ struct _GstAnoganFilter
   gchar *model_path;
   gboolean running;             /* between start and stop */
   guint model_request;          /* the newest model set while running */
-  Model *incoming;              /* ... loaded in the background, */
-  GError *incoming_error;       /* ... or why it could not be */
-  gchar *incoming_path;
+  Model *incoming;              /* ... loaded in the background */
+  Model *in_use;                /* the streaming thread's model */
   Settings settings;
   gchar *roi_string;
 
@@ -1853,6 +1852,8 @@ use_model (GstAnoganFilter * self, Model * m)
   g_clear_pointer (&self->model, model_unref);
   self->model = m;
   GST_OBJECT_LOCK (self);
+  g_clear_pointer (&self->in_use, model_unref);
+  self->in_use = m ? model_ref (m) : NULL;
   self->model_known = m != NULL;
   self->model_has_encoder = m != NULL && m->has_encoder;
   GST_OBJECT_UNLOCK (self);
@@ -1861,7 +1862,9 @@ use_model (GstAnoganFilter * self, Model * m)
 /* A model set while running is loaded on a thread of its own, so that
  * frames go on being analysed with the old one meanwhile; the streaming
  * thread takes the new one between two frames.  Only the newest request
- * counts: an older load that ends later is dropped. */
+ * counts: an older load that ends later is dropped.  One that fails warns
+ * at once, from the loading thread, rather than with the next frame,
+ * which a paused pipeline may not send for a while. */
 typedef struct
 {
   GstAnoganFilter *self;
@@ -1873,8 +1876,17 @@ static void
 incoming_clear (GstAnoganFilter * self)
 {
   g_clear_pointer (&self->incoming, model_unref);
-  g_clear_error (&self->incoming_error);
-  g_clear_pointer (&self->incoming_path, g_free);
+}
+
+/* Object lock held.  The model property reads the model in use again;
+ * returns its name for the warning. */
+static gchar *
+refuse_request (GstAnoganFilter * self)
+{
+  incoming_clear (self);
+  g_free (self->model_path);
+  self->model_path = self->in_use ? g_strdup (self->in_use->path) : NULL;
+  return g_strdup (self->in_use ? self->in_use->name : "none");
 }
 
 static gpointer
@@ -1882,19 +1894,24 @@ load_in_background (gpointer data)
 {
   ModelRequest *r = data;
   GstAnoganFilter *self = r->self;
-  GError *error = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *kept = NULL;
   Model *m = model_load (r->path, &error);
 
   GST_OBJECT_LOCK (self);
   if (self->running && r->request == self->model_request) {
-    incoming_clear (self);
-    self->incoming = g_steal_pointer (&m);
-    self->incoming_error = g_steal_pointer (&error);
-    self->incoming_path = g_steal_pointer (&r->path);
+    if (m == NULL) {
+      kept = refuse_request (self);
+    } else {
+      incoming_clear (self);
+      self->incoming = g_steal_pointer (&m);
+    }
   }
   GST_OBJECT_UNLOCK (self);
+  if (kept)
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+        ("%s; keeping the model in use (%s)", error->message, kept), (NULL));
   g_clear_pointer (&m, model_unref);
-  g_clear_error (&error);
   g_free (r->path);
   gst_object_unref (self);
   g_free (r);
@@ -1913,35 +1930,20 @@ request_model (GstAnoganFilter * self)
   g_thread_unref (g_thread_new ("anogan-model", load_in_background, r));
 }
 
-/* Between two frames: takes a model loaded in the background.  One that
- * did not load leaves the old one at work, with a warning. */
+/* Between two frames: takes a model loaded in the background. */
 static void
 take_incoming_model (GstAnoganFilter * self)
 {
   Model *m;
-  GError *error;
-  gchar *path;
 
   GST_OBJECT_LOCK (self);
   m = g_steal_pointer (&self->incoming);
-  error = g_steal_pointer (&self->incoming_error);
-  path = g_steal_pointer (&self->incoming_path);
-  if (error && g_strcmp0 (self->model_path, path) == 0) {
-    g_free (self->model_path);
-    self->model_path = self->model ? g_strdup (self->model->path) : NULL;
-  }
   GST_OBJECT_UNLOCK (self);
 
-  if (error) {
-    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
-        ("%s; keeping the model in use (%s)", error->message,
-            self->model ? self->model->name : "none"), (NULL));
-    g_error_free (error);
-  } else if (m) {
+  if (m) {
     GST_INFO_OBJECT (self, "now using model %s", m->name);
     use_model (self, m);
   }
-  g_free (path);
 }
 
 /* Plans the tiling and the reading of frames of @info.  In set_info the
@@ -2684,6 +2686,7 @@ gst_anogan_filter_finalize (GObject * object)
   show_result (self, NULL);
   g_clear_pointer (&self->plan, plan_unref);
   g_clear_pointer (&self->model, model_unref);
+  g_clear_pointer (&self->in_use, model_unref);
   incoming_clear (self);
   g_free (self->model_path);
   g_free (self->roi_string);
