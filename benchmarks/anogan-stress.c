@@ -19,8 +19,8 @@
  *
  *   anogan-stress overload [--seconds S] [--fps F] [--mode M] ...
  *
- *     videotestsrc is-live=true ! WxH at F fps ! anoganfilter ! fakesink
- *     sync=true
+ *     videotestsrc is-live=true pattern=snow ! WxH at F fps ! anoganfilter
+ *     ! fakesink sync=true
  *
  *     a live source faster than the analysis: in latest-frame every frame
  *     should reach the sink on time, with the newest result, whose
@@ -61,8 +61,13 @@ typedef struct
   GstClockTime delay_sum;       /* arrival running time - pts */
   GstClockTime delay_max;
   GstCaps *caps;
-  GHashTable *seen_pts;         /* overload only: every pts that passed */
+  GstClockTime *recent_pts;     /* overload only: the last RECENT frames' */
+  guint n_recent;
 } SinkCounts;
+
+/* Frames the overload remembers the pts of, more than a minute at 60 fps:
+ * a result older than that is as wrong as one of a frame never seen. */
+#define RECENT 4096
 
 static void
 sink_counts_init (SinkCounts * c, gboolean keep_pts)
@@ -71,30 +76,35 @@ sink_counts_init (SinkCounts * c, gboolean keep_pts)
   g_mutex_init (&c->lock);
   c->last_analysed = GST_CLOCK_TIME_NONE;
   if (keep_pts)
-    c->seen_pts = g_hash_table_new_full (g_int64_hash, g_int64_equal,
-        g_free, NULL);
+    c->recent_pts = g_new (GstClockTime, RECENT);
 }
 
 static void
 sink_counts_clear (SinkCounts * c)
 {
   gst_clear_caps (&c->caps);
-  g_clear_pointer (&c->seen_pts, g_hash_table_unref);
+  g_clear_pointer (&c->recent_pts, g_free);
   g_mutex_clear (&c->lock);
 }
 
 /* Whether a result's frame went through: in latest-frame the result of a
- * frame rides on a later one, so its own pts must have been seen.  Without
- * the table (the soak, where seeks make pts repeat) it only must not come
- * from the future. */
+ * frame rides on a later one, so its own pts must have been seen, lately.
+ * Without the record (the soak, where seeks make pts repeat) it only must
+ * not come from the future.  A fixed ring rather than a growing table, so
+ * that the benchmark's own memory stays flat. */
 static gboolean
 result_frame_seen (SinkCounts * c, GstClockTime pts, GstClockTime analysed)
 {
+  guint i;
+
   if (!GST_CLOCK_TIME_IS_VALID (analysed) || !GST_CLOCK_TIME_IS_VALID (pts))
     return TRUE;
-  if (c->seen_pts)
-    return g_hash_table_contains (c->seen_pts, &(gint64) { analysed });
-  return analysed <= pts;
+  if (c->recent_pts == NULL)
+    return analysed <= pts;
+  for (i = 0; i < MIN (c->n_recent, RECENT); i++)
+    if (c->recent_pts[i] == analysed)
+      return TRUE;
+  return FALSE;
 }
 
 static void
@@ -105,9 +115,8 @@ count_buffer (SinkCounts * c, GstBuffer * buffer)
   guint64 analysed = GST_CLOCK_TIME_NONE;
 
   c->buffers++;
-  if (c->seen_pts && GST_CLOCK_TIME_IS_VALID (pts))
-    g_hash_table_add (c->seen_pts, g_memdup2 (&(gint64) { pts },
-            sizeof (gint64)));
+  if (c->recent_pts && GST_CLOCK_TIME_IS_VALID (pts))
+    c->recent_pts[c->n_recent++ % RECENT] = pts;
   if (meta == NULL)
     return;
   c->with_result++;
@@ -159,7 +168,7 @@ on_sink_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   g_mutex_lock (&c->lock);
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     count_buffer (c, GST_PAD_PROBE_INFO_BUFFER (info));
-    if (c->seen_pts)
+    if (c->recent_pts)
       time_arrival (c, GST_PAD_PARENT (pad), GST_PAD_PROBE_INFO_BUFFER (info));
   } else {
     GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
@@ -684,6 +693,7 @@ typedef struct
   gint height;
   const gchar *mode;
   const gchar *schedule;
+  const gchar *pattern;
   const gchar *csv;
 } OverloadOptions;
 
@@ -730,10 +740,10 @@ static int
 run_overload (const OverloadOptions * o)
 {
   gchar *description = g_strdup_printf ("videotestsrc is-live=true "
-      "pattern=ball ! video/x-raw,format=GRAY8,width=%d,height=%d,"
+      "pattern=%s ! video/x-raw,format=GRAY8,width=%d,height=%d,"
       "framerate=%d/1 ! anoganfilter name=filter schedule=%s mode=%s "
-      "! fakesink name=sink sync=true", o->width, o->height, o->fps,
-      o->schedule, o->mode);
+      "! fakesink name=sink sync=true", o->pattern, o->width, o->height,
+      o->fps, o->schedule, o->mode);
   GstElement *pipeline = make_pipeline (description);
   GArray *samples = g_array_new (FALSE, FALSE, sizeof (RssSample));
   SinkCounts counts;
@@ -867,7 +877,7 @@ overload_main (int argc, char **argv)
 {
   gdouble seconds = 60;
   gint fps = 60, width = 640, height = 480;
-  gchar *mode = NULL, *schedule = NULL, *csv = NULL;
+  gchar *mode = NULL, *schedule = NULL, *pattern = NULL, *csv = NULL;
   GOptionEntry entries[] = {
     {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Seconds to run [60]",
         "S"},
@@ -879,6 +889,9 @@ overload_main (int argc, char **argv)
         "anoganfilter's mode [encoder]", "M"},
     {"schedule", 0, 0, G_OPTION_ARG_STRING, &schedule,
         "anoganfilter's schedule [latest-frame]", "S"},
+    {"pattern", 0, 0, G_OPTION_ARG_STRING, &pattern,
+          "videotestsrc's pattern [snow: every tile changes every frame, "
+          "so that no result can be reused]", "P"},
     {"csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, "Write the RSS samples here",
         "FILE"},
     {NULL}
@@ -896,10 +909,12 @@ overload_main (int argc, char **argv)
   }
   o = (OverloadOptions) {
   seconds, fps, width, height, mode ? mode : "encoder",
-        schedule ? schedule : "latest-frame", csv};
+        schedule ? schedule : "latest-frame", pattern ? pattern : "snow",
+        csv};
   status = run_overload (&o);
   g_free (mode);
   g_free (schedule);
+  g_free (pattern);
   g_free (csv);
   return status;
 }
