@@ -518,13 +518,11 @@ adam_step (AnoganSearch *s, Worker *w, int n, int t)
 }
 
 /* Early stop: a patch whose loss has not improved by the relative
- * tolerance for `patience` steps is retired (w->keep cleared) and keeps
- * its z.  Returns how many patches go on. */
-static int
+ * tolerance for `patience` steps is marked for retirement (w->keep
+ * cleared) and keeps its z; retire() takes it out of the batch. */
+static void
 update_patience (AnoganSearch *s, Worker *w, int n)
 {
-  int moving = 0;
-
   for (int b = 0; b < n; b++) {
     double loss = loss_of (s, w, b);
 
@@ -533,25 +531,17 @@ update_patience (AnoganSearch *s, Worker *w, int n)
       w->stalled[b] = 0;
     } else if (++w->stalled[b] >= s->options.patience) {
       w->keep[b] = FALSE;
-      continue;
     }
-    moving++;
   }
-  return moving;
 }
 
 /* The hybrid screen: patches whose loss at the start is at most
- * refine_above are retired before their first step. */
-static int
+ * refine_above are marked for retirement before their first step. */
+static void
 screen (AnoganSearch *s, Worker *w, int n)
 {
-  int moving = 0;
-
-  for (int b = 0; b < n; b++) {
+  for (int b = 0; b < n; b++)
     w->keep[b] = loss_of (s, w, b) > s->options.refine_above;
-    moving += w->keep[b];
-  }
-  return moving;
 }
 
 static void
