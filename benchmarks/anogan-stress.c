@@ -814,14 +814,20 @@ prefer_build_plugin (void)
   g_free (plugin);
 }
 
+/* Parses the options after the word COMMAND, with a usage line that
+ * names both. */
 static gboolean
-parse (GOptionEntry * entries, const gchar * summary, int *argc,
-    char ***argv)
+parse (GOptionEntry * entries, const gchar * command, const gchar * summary,
+    int *argc, char ***argv)
 {
-  GOptionContext *context = g_option_context_new (summary);
+  GOptionContext *context = g_option_context_new (NULL);
+  gchar *prgname = g_strconcat ("anogan-stress ", command, NULL);
   GError *err = NULL;
   gboolean ok;
 
+  g_set_prgname (prgname);
+  g_free (prgname);
+  g_option_context_set_summary (context, summary);
   g_option_context_add_main_entries (context, entries, NULL);
   ok = g_option_context_parse (context, argc, argv, &err);
   if (!ok)
@@ -856,7 +862,7 @@ soak_main (int argc, char **argv)
   SoakOptions o;
   int status;
 
-  if (!parse (entries, "soak - the element over a long, busy run", &argc,
+  if (!parse (entries, "soak", "The element over a long, busy run.", &argc,
           &argv))
     return 2;
   if (frames < 1 || every < 1 || sample < 1 || warmup < 0 || warmup >= 1) {
@@ -899,7 +905,7 @@ overload_main (int argc, char **argv)
   OverloadOptions o;
   int status;
 
-  if (!parse (entries, "overload - a live source faster than the analysis",
+  if (!parse (entries, "overload", "A live source faster than the analysis.",
           &argc, &argv))
     return 2;
   if (seconds <= 0 || fps < 1 || width < 1 || height < 1) {
