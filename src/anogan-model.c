@@ -10,15 +10,23 @@
  * description and every tensor before anything runs, and maps the weights
  * in place when their bytes allow it.
  */
+/* O_CLOEXEC and fstat(), which plain C11 leaves out. */
+#define _POSIX_C_SOURCE 200809L
+
 #include "anogan-model.h"
 #include "anogan-safetensors.h"
 #include "anogan-random.h"
 #include "anogan-arch-resources.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Bounds on what a description may ask for, far above any real model but
  * low enough that no size computed from them can overflow. */
@@ -26,6 +34,11 @@
 #define MAX_LAYERS 4096
 #define MAX_SAMPLE_FLOATS ((gsize) 1 << 28)
 #define MAX_PARAM_FLOATS ((gsize) 1 << 30)
+
+/* The largest model file: MAX_PARAM_FLOATS floats, as many again for each
+ * of a training checkpoint's two Adam moments, and the header; rounded
+ * up. */
+#define MAX_FILE_BYTES ((guint64) 16 << 30)
 
 #define ARCH_PATH "/org/gst-anogan/arch"
 
@@ -1025,13 +1038,51 @@ anogan_model_load_from_bytes (GBytes *bytes, const char *name,
   return g_steal_pointer (&model);
 }
 
+/* Maps @path if it is a regular file of at most @max_bytes, what @kind
+ * ("a model file") may have.  A device, a
+ * directory or a file larger than any model is refused from its type and
+ * size alone, before a byte of it is read; the file is opened without
+ * blocking, since opening a FIFO that has no writer would wait forever. */
+static GMappedFile *
+map_regular_file (const char *path, guint64 max_bytes, const char *kind,
+    GError **error)
+{
+  struct stat st;
+  int fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0 || fstat (fd, &st) != 0) {
+    int saved_errno = errno;
+    set_error (error, ANOGAN_MODEL_ERROR_IO, path, "cannot read: %s",
+        g_strerror (saved_errno));
+    if (fd >= 0)
+      close (fd);
+    return NULL;
+  }
+  GMappedFile *mapping = NULL;
+  g_autoptr (GError) io_error = NULL;
+  if (!S_ISREG (st.st_mode)) {
+    set_error (error, ANOGAN_MODEL_ERROR_IO, path,
+        "cannot read: not a regular file");
+  } else if ((guint64) st.st_size > max_bytes) {
+    set_error (error, ANOGAN_MODEL_ERROR_IO, path, "cannot read: %"
+        G_GUINT64_FORMAT " bytes, more than %s may have (%" G_GUINT64_FORMAT
+        ")", (guint64) st.st_size, kind, max_bytes);
+  } else if ((mapping = g_mapped_file_new_from_fd (fd, FALSE,
+              &io_error)) == NULL) {
+    set_error (error, ANOGAN_MODEL_ERROR_IO, path, "cannot read: %s",
+        io_error->message);
+  }
+  close (fd);
+  return mapping;
+}
+
 /**
  * anogan_model_load:
  * @path: a model file
  * @error: return location for an %ANOGAN_MODEL_ERROR
  *
  * Maps @path read-only and loads it with anogan_model_load_from_bytes();
- * the weights stay in the mapping when they can.
+ * the weights stay in the mapping when they can.  Anything but a regular
+ * file, and a file larger than 16 GiB, is refused before it is read.
  *
  * Returns: (transfer full) (nullable): the model, or %NULL on error
  */
@@ -1040,13 +1091,10 @@ anogan_model_load (const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
 
-  g_autoptr (GError) io_error = NULL;
-  GMappedFile *mapping = g_mapped_file_new (path, FALSE, &io_error);
-  if (mapping == NULL) {
-    set_error (error, ANOGAN_MODEL_ERROR_IO, path, "cannot read: %s",
-        io_error->message);
+  GMappedFile *mapping = map_regular_file (path, MAX_FILE_BYTES,
+      "a model file", error);
+  if (mapping == NULL)
     return NULL;
-  }
   GBytes *bytes = g_mapped_file_get_bytes (mapping);
   AnoganModel *model = anogan_model_load_from_bytes (bytes, path, error);
   if (model != NULL && model->bytes != NULL)

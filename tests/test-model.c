@@ -6,9 +6,14 @@
  * the problem, never with a crash; the bad files here are written by hand
  * or made by corrupting good ones.
  */
+/* mkfifo() and ftruncate(), which plain C11 leaves out. */
+#define _POSIX_C_SOURCE 200809L
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "anogan-model.h"
@@ -1325,6 +1330,64 @@ test_io_errors (Fixture *f, gconstpointer data)
 }
 
 static void
+assert_io_error (const char *path, const char *phrase)
+{
+  GError *error = NULL;
+  g_assert_null (anogan_model_load (path, &error));
+  g_assert_error (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_IO);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_assert_nonnull (strstr (error->message, phrase));
+  g_clear_error (&error);
+}
+
+/* A file of @size bytes that takes no room on disk, or NULL when the file
+ * system cannot make one. */
+static char *
+sparse_file (Fixture *f, const char *name, const void *head, gsize head_size,
+    guint64 size)
+{
+  char *path = fixture_path (f, name);
+  FILE *file = fopen (path, "wb");
+  g_assert_nonnull (file);
+  g_assert_cmpuint (fwrite (head, 1, head_size, file), ==, head_size);
+  g_assert_cmpint (fflush (file), ==, 0);
+  gboolean ok = ftruncate (fileno (file), (off_t) size) == 0;
+  g_assert_cmpint (fclose (file), ==, 0);
+  if (!ok)
+    g_clear_pointer (&path, g_free);
+  return path;
+}
+
+/* Only regular files are read, and none larger than any model could be:
+ * a FIFO with no writer would block the open for ever, /dev/zero has no
+ * end, and a file of many GiB is refused from its size alone. */
+static void
+test_not_a_model_file (Fixture *f, gconstpointer data)
+{
+  char *fifo = fixture_path (f, "fifo.safetensors");
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  alarm (60);                   /* a blocking open ends the test */
+  assert_io_error (fifo, "cannot read: not a regular file");
+  alarm (0);
+  g_free (fifo);
+
+  assert_io_error (f->dir, "cannot read: not a regular file");
+  if (g_file_test ("/dev/zero", G_FILE_TEST_EXISTS))
+    assert_io_error ("/dev/zero", "cannot read: not a regular file");
+
+  guint64 huge = (guint64) 16 << 30;
+  char *path = sparse_file (f, "huge.safetensors", "", 0, huge + 1);
+  if (path == NULL) {
+    g_test_skip ("no sparse file of 16 GiB here");
+    return;
+  }
+  assert_io_error (path, "cannot read: 17179869185 bytes, more than a model "
+      "file may have (17179869184)");
+  g_free (path);
+}
+
+static void
 add_fixture_test (const char *path, gconstpointer data,
     void (*func) (Fixture *, gconstpointer))
 {
@@ -1350,6 +1413,8 @@ main (int argc, char **argv)
   add_fixture_test ("/model/bad/header-length-huge", NULL,
       test_header_length_huge);
   add_fixture_test ("/model/bad/io", NULL, test_io_errors);
+  add_fixture_test ("/model/bad/not-a-model-file", NULL,
+      test_not_a_model_file);
   add_fixture_test ("/model/bad/tensor/extra", NULL, test_extra_tensor);
   add_fixture_test ("/model/encoder/round-trip", NULL,
       test_encoder_round_trip);
