@@ -20,6 +20,11 @@
 #define MAX_RANK 8
 #define LENGTH_BYTES 8
 
+/* The header is parsed into a tree many times its size, so it is kept to
+ * what the largest model the description's limits allow could need
+ * (about 10 MiB for three networks of 4096 layers), and no more. */
+#define MAX_HEADER_LENGTH ((guint64) 16 << 20)
+
 typedef struct {
   const char *name;
   gsize size;
@@ -314,7 +319,8 @@ parse_members (AnoganSafetensors *st, JsonObject *header,
  *   (%ANOGAN_MODEL_ERROR_FORMAT)
  *
  * Parses a safetensors container and checks every tensor's dtype, shape
- * and offsets against the bytes present.  Nothing is copied: the tensors
+ * and offsets against the bytes present.  A header longer than 16 MiB is
+ * refused before it is parsed.  Nothing is copied: the tensors
  * point into @bytes, of which the result keeps a reference.
  *
  * Returns: (transfer full) (nullable): the container, or %NULL on error
@@ -339,6 +345,12 @@ anogan_safetensors_parse (GBytes *bytes, const char *name, GError **error)
     set_format_error (error, name, "header length %" G_GUINT64_FORMAT
         " past the end of the file (%" G_GSIZE_FORMAT " bytes)",
         header_length, size);
+    return NULL;
+  }
+  if (header_length > MAX_HEADER_LENGTH) {
+    set_format_error (error, name, "header length %" G_GUINT64_FORMAT
+        " exceeds the limit of %" G_GUINT64_FORMAT " bytes", header_length,
+        MAX_HEADER_LENGTH);
     return NULL;
   }
 

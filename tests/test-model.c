@@ -1306,6 +1306,56 @@ test_header_length_huge (Fixture *f, gconstpointer data)
   g_bytes_unref (bytes);
 }
 
+/* A file of @size bytes that takes no room on disk, or NULL when the file
+ * system cannot make one. */
+static char *
+sparse_file (Fixture *f, const char *name, const void *head, gsize head_size,
+    guint64 size)
+{
+  char *path = fixture_path (f, name);
+  FILE *file = fopen (path, "wb");
+  g_assert_nonnull (file);
+  g_assert_cmpuint (fwrite (head, 1, head_size, file), ==, head_size);
+  g_assert_cmpint (fflush (file), ==, 0);
+  gboolean ok = ftruncate (fileno (file), (off_t) size) == 0;
+  g_assert_cmpint (fclose (file), ==, 0);
+  if (!ok)
+    g_clear_pointer (&path, g_free);
+  return path;
+}
+
+/* A header of more than 16 MiB is refused before it is read, however many
+ * bytes follow it: here a sparse file that is zeros after the length. */
+static void
+test_header_length_limit (Fixture *f, gconstpointer data)
+{
+  guint64 length = ((guint64) 16 << 20) + 1;
+  guint64 le = GUINT64_TO_LE (length);
+  char *path = sparse_file (f, "long-header.safetensors", &le, 8,
+      8 + length);
+  g_assert_nonnull (path);
+  GError *error = NULL;
+  static const char phrase[] =
+      "header length 16777217 exceeds the limit of 16777216 bytes";
+  g_assert_null (anogan_model_load (path, &error));
+  g_assert_error (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_FORMAT);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_assert_nonnull (strstr (error->message, phrase));
+  g_clear_error (&error);
+
+  GMappedFile *mapping = g_mapped_file_new (path, FALSE, &error);
+  g_assert_no_error (error);
+  GBytes *bytes = g_mapped_file_get_bytes (mapping);
+  g_assert_null (anogan_model_load_from_bytes (bytes, "in-memory", &error));
+  g_assert_error (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_FORMAT);
+  g_assert_cmpstr (error->message, ==, "in-memory: header length 16777217 "
+      "exceeds the limit of 16777216 bytes");
+  g_clear_error (&error);
+  g_bytes_unref (bytes);
+  g_mapped_file_unref (mapping);
+  g_free (path);
+}
+
 static void
 test_io_errors (Fixture *f, gconstpointer data)
 {
@@ -1339,24 +1389,6 @@ assert_io_error (const char *path, const char *phrase)
   g_assert_true (g_str_has_prefix (error->message, path));
   g_assert_nonnull (strstr (error->message, phrase));
   g_clear_error (&error);
-}
-
-/* A file of @size bytes that takes no room on disk, or NULL when the file
- * system cannot make one. */
-static char *
-sparse_file (Fixture *f, const char *name, const void *head, gsize head_size,
-    guint64 size)
-{
-  char *path = fixture_path (f, name);
-  FILE *file = fopen (path, "wb");
-  g_assert_nonnull (file);
-  g_assert_cmpuint (fwrite (head, 1, head_size, file), ==, head_size);
-  g_assert_cmpint (fflush (file), ==, 0);
-  gboolean ok = ftruncate (fileno (file), (off_t) size) == 0;
-  g_assert_cmpint (fclose (file), ==, 0);
-  if (!ok)
-    g_clear_pointer (&path, g_free);
-  return path;
 }
 
 /* Only regular files are read, and none larger than any model could be:
@@ -1412,6 +1444,8 @@ main (int argc, char **argv)
   add_fixture_test ("/model/bad/truncated", NULL, test_truncated);
   add_fixture_test ("/model/bad/header-length-huge", NULL,
       test_header_length_huge);
+  add_fixture_test ("/model/bad/header-length-limit", NULL,
+      test_header_length_limit);
   add_fixture_test ("/model/bad/io", NULL, test_io_errors);
   add_fixture_test ("/model/bad/not-a-model-file", NULL,
       test_not_a_model_file);
