@@ -14,6 +14,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "anogan-model.h"
+#include "anogan-json-check.h"
 #include "anogan-safetensors.h"
 #include "anogan-random.h"
 #include "anogan-arch-resources.h"
@@ -969,6 +970,12 @@ parse_metadata_json (const AnoganSafetensors *st, const char *name,
         "metadata missing: no \"anogan\" key in __metadata__");
     return NULL;
   }
+  g_autofree char *problem = anogan_json_check (text, strlen (text),
+      "\"anogan\" metadata");
+  if (problem != NULL) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, name, "%s", problem);
+    return NULL;
+  }
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) json_error = NULL;
   if (!json_parser_load_from_data (parser, text, -1, &json_error)) {
@@ -1220,6 +1227,11 @@ anogan_model_new_from_arch (const char *arch, GError **error)
     return NULL;
   gsize length;
   const char *text = g_bytes_get_data (bytes, &length);
+  g_autofree char *problem = anogan_json_check (text, length, "description");
+  if (problem != NULL) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, arch, "%s", problem);
+    return NULL;
+  }
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) json_error = NULL;
   if (!json_parser_load_from_data (parser, text, length, &json_error)) {

@@ -11,6 +11,7 @@
  * allocation.
  */
 #include "anogan-safetensors.h"
+#include "anogan-json-check.h"
 #include "anogan-model.h"
 
 #include <stdlib.h>
@@ -267,6 +268,12 @@ parse_header_json (const guint8 *header, gsize length, const char *name,
 {
   if (!g_utf8_validate ((const char *) header, length, NULL)) {
     set_format_error (error, name, "header is not JSON: not UTF-8");
+    return NULL;
+  }
+  g_autofree char *problem = anogan_json_check ((const char *) header,
+      length, "header");
+  if (problem != NULL) {
+    set_format_error (error, name, "%s", problem);
     return NULL;
   }
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();

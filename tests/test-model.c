@@ -1231,7 +1231,8 @@ static const RawCase raw_cases[] = {
       ANOGAN_MODEL_ERROR_FORMAT, "tensor 'a': bad data_offsets"},
   {"offsets-huge", "{\"a\":{" F32_1 ",\"data_offsets\":"
         "[0,18446744073709551615]}}", 4, ANOGAN_MODEL_ERROR_FORMAT,
-      "tensor 'a': bad data_offsets"},
+      "header has the number 18446744073709551615, beyond the range of a "
+      "64-bit integer (byte 50)"},
   {"inconsistent", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
         "\"data_offsets\":[0,4]}}", 8, ANOGAN_MODEL_ERROR_FORMAT,
       "tensor 'a': data_offsets inconsistent with its shape"},
@@ -1242,6 +1243,37 @@ static const RawCase raw_cases[] = {
         "\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],"
         "\"data_offsets\":[4,12]}}", 12, ANOGAN_MODEL_ERROR_FORMAT,
       "tensors 'a' and 'b': data_offsets overlap"},
+  {"offsets-wrapped", "{\"a\":{" F32_1 ",\"data_offsets\":"
+        "[0,-18446744073709551612]}}", 4, ANOGAN_MODEL_ERROR_FORMAT,
+      "header has the number -18446744073709551612, beyond the range of a "
+      "64-bit integer (byte 50)"},
+  {"shape-infinite", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1e999],"
+        "\"data_offsets\":[0,4]}}", 4, ANOGAN_MODEL_ERROR_FORMAT,
+      "header has the number 1e999, beyond the range of a double (byte 29)"},
+  {"key-twice", "{\"a\":{" F32_1 ",\"data_offsets\":[0,4]},"
+        "\"a\":{" F32_1 ",\"data_offsets\":[0,4]}}", 4,
+      ANOGAN_MODEL_ERROR_FORMAT,
+      "header has the key \"a\" twice in one object (byte 54)"},
+  {"key-twice-escaped", "{\"__metadata__\":{\"anogan\":\"{}\","
+        "\"\\u0061nogan\":\"{}\"}}", 0, ANOGAN_MODEL_ERROR_FORMAT,
+      "header has the key \"anogan\" twice in one object"},
+  {"key-twice-nul", "{\"__metadata__\":{\"k\\u0000a\":\"1\","
+        "\"k\\u0000b\":\"2\"}}", 0, ANOGAN_MODEL_ERROR_FORMAT,
+      "header has the key \"k\" twice in one object"},
+  {"comment", "{\"a\": /* x */ 1}", 0, ANOGAN_MODEL_ERROR_FORMAT,
+      "header is not JSON: a value expected, found '/' (byte 6)"},
+  {"single-quotes", "{'a':1}", 0, ANOGAN_MODEL_ERROR_FORMAT,
+      "header is not JSON: a string key expected, found '''"},
+  {"hex", "{\"a\":0x10}", 0, ANOGAN_MODEL_ERROR_FORMAT,
+      "header is not JSON: ',' or '}' expected, found 'x'"},
+  {"leading-zero", "{\"a\":01}", 0, ANOGAN_MODEL_ERROR_FORMAT,
+      "header is not JSON: ',' or '}' expected, found '1'"},
+  {"half-surrogate", "{\"\\ud800\":1}", 0, ANOGAN_MODEL_ERROR_FORMAT,
+      "header has half a surrogate pair in a \\u escape"},
+  {"control-character", "{\"a\tb\":1}", 0, ANOGAN_MODEL_ERROR_FORMAT,
+      "header is not JSON: control character in a string"},
+  {"trailing", "{} x", 0, ANOGAN_MODEL_ERROR_FORMAT,
+      "header is not JSON: the end expected, found 'x' (byte 3)"},
   {"metadata-not-object", "{\"__metadata__\":5}", 0,
       ANOGAN_MODEL_ERROR_FORMAT, "__metadata__ is not a JSON object"},
   {"metadata-not-string", "{\"__metadata__\":{\"anogan\":{}}}", 0,
@@ -1265,6 +1297,106 @@ test_bad_raw (Fixture *f, gconstpointer data)
   GBytes *bytes = raw_file (strlen (c->header), c->header, c->data_size);
   assert_load_error (f, bytes, c->code, c->phrase);
   g_bytes_unref (bytes);
+}
+
+/* "{"a":", @depth arrays, each holding the next, and "}". */
+static GBytes *
+nested_header (int depth)
+{
+  GString *header = g_string_new ("{\"a\":");
+  for (int i = 0; i < depth; i++)
+    g_string_append_c (header, '[');
+  for (int i = 0; i < depth; i++)
+    g_string_append_c (header, ']');
+  g_string_append_c (header, '}');
+  GBytes *bytes = raw_file (header->len, header->str, 0);
+  g_string_free (header, TRUE);
+  return bytes;
+}
+
+/* json-glib recurses once per level: a header nested a hundred thousand
+ * deep overflowed the stack.  64 levels are the most, the object around
+ * the arrays included. */
+static void
+test_json_depth (Fixture *f, gconstpointer data)
+{
+  GBytes *bytes = nested_header (63);
+  assert_load_error (f, bytes, ANOGAN_MODEL_ERROR_FORMAT,
+      "tensor 'a': bad entry");
+  g_bytes_unref (bytes);
+  bytes = nested_header (64);
+  assert_load_error (f, bytes, ANOGAN_MODEL_ERROR_FORMAT,
+      "header nests arrays and objects more than 64 deep (byte 68)");
+  g_bytes_unref (bytes);
+  bytes = nested_header (200000);
+  assert_load_error (f, bytes, ANOGAN_MODEL_ERROR_FORMAT,
+      "header nests arrays and objects more than 64 deep");
+  g_bytes_unref (bytes);
+}
+
+/* json-glib builds a node of some hundred bytes for each value, however
+ * short its text: 2^20 values at most, the object and array included. */
+static void
+test_json_values (Fixture *f, gconstpointer data)
+{
+  for (int extra = 0; extra < 2; extra++) {
+    GString *header = g_string_new ("{\"a\":[0");
+    for (int i = 1; i < (1 << 20) - 2 + extra; i++)
+      g_string_append (header, ",0");
+    g_string_append (header, "]}");
+    GBytes *bytes = raw_file (header->len, header->str, 0);
+    assert_load_error (f, bytes, ANOGAN_MODEL_ERROR_FORMAT, extra
+        ? "header holds more than 1048576 values" : "tensor 'a': bad entry");
+    g_bytes_unref (bytes);
+    g_string_free (header, TRUE);
+  }
+}
+
+/* The description is checked as the header is: json-glib read
+ * -18446744073709551612 as 4, and such a file loaded with nz = 4. */
+static void
+test_description_json (Fixture *f, gconstpointer data)
+{
+  static const struct {
+    const char *to, *problem;
+  } cases[] = {
+    {"\"nz\":-18446744073709551612", " has the number "
+          "-18446744073709551612, beyond the range of a 64-bit integer "
+          "(byte 48)"},
+    {"\"nz\":4,\"nz\":4",
+        " has the key \"nz\" twice in one object (byte 50)"},
+    {"\"nz\":4,\"card\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+          "[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+          "]]]]]]]]]]]]]]", " nests arrays and objects more than 64 deep "
+          "(byte 120)"},
+    {"\"nz\":4 /* z */", " is not JSON: ',' or '}' expected, found '/' "
+          "(byte 50)"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GString) text = g_string_new (tiny_json);
+    g_assert_cmpuint (g_string_replace (text, "\"nz\":4", cases[i].to, 1),
+        ==, 1);
+    AnoganSafetensorsWriter *w = tiny_writer (text->str, "", EDIT_NONE);
+    GBytes *bytes = anogan_safetensors_writer_to_bytes (w);
+    char *phrase = g_strconcat ("\"anogan\" metadata", cases[i].problem,
+        NULL);
+    assert_load_error (f, bytes, ANOGAN_MODEL_ERROR_METADATA, phrase);
+    g_free (phrase);
+    g_bytes_unref (bytes);
+    anogan_safetensors_writer_free (w);
+
+    /* And as an architecture file, where the text is the description. */
+    GError *error = NULL;
+    char *path = fixture_path (f, "arch.json");
+    g_assert_true (g_file_set_contents (path, text->str, -1, NULL));
+    g_assert_null (anogan_model_new_from_arch (path, &error));
+    g_assert_error (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_METADATA);
+    char *want = g_strconcat (path, ": description", cases[i].problem, NULL);
+    g_assert_cmpstr (error->message, ==, want);
+    g_clear_error (&error);
+    g_free (want);
+    g_free (path);
+  }
 }
 
 static void
@@ -1447,6 +1579,10 @@ main (int argc, char **argv)
   add_fixture_test ("/model/bad/header-length-limit", NULL,
       test_header_length_limit);
   add_fixture_test ("/model/bad/io", NULL, test_io_errors);
+  add_fixture_test ("/model/bad/json-depth", NULL, test_json_depth);
+  add_fixture_test ("/model/bad/json-values", NULL, test_json_values);
+  add_fixture_test ("/model/bad/description-json", NULL,
+      test_description_json);
   add_fixture_test ("/model/bad/not-a-model-file", NULL,
       test_not_a_model_file);
   add_fixture_test ("/model/bad/tensor/extra", NULL, test_extra_tensor);
