@@ -688,6 +688,9 @@ parse_encoder (AnoganModel *model, JsonObject *desc, GError **error)
   return FALSE;
 }
 
+static gboolean check_param_counts (const AnoganModel *model,
+    GError **error);
+
 /* Fills in everything but the tensors from an `anogan` description. */
 static gboolean
 parse_description (AnoganModel *model, JsonObject *desc, GError **error)
@@ -707,15 +710,7 @@ parse_description (AnoganModel *model, JsonObject *desc, GError **error)
       || !parse_feature_layer (model, desc, error)
       || !parse_encoder (model, desc, error))
     return FALSE;
-
-  gsize floats = anogan_model_param_floats (model);
-  if (floats > MAX_PARAM_FLOATS) {
-    set_error (error, ANOGAN_MODEL_ERROR_METADATA, model->name,
-        "%" G_GSIZE_FORMAT " parameters, more than the %" G_GSIZE_FORMAT
-        " supported", floats, MAX_PARAM_FLOATS);
-    return FALSE;
-  }
-  return TRUE;
+  return check_param_counts (model, error);
 }
 
 static AnoganModel *
@@ -759,6 +754,52 @@ format_dims (const gint64 *dims, int rank)
         dims[i]);
   g_string_append_c (s, ']');
   return g_string_free (s, FALSE);
+}
+
+/* Each tensor within MAX_PARAM_FLOATS on its own, so that their sum
+ * cannot wrap: with sizes of up to 65536, a convolution's weight of
+ * [out, in, kh, kw] reaches 2^64 floats, which is 0 in a gsize. */
+static gboolean
+check_net_param_counts (const AnoganModel *model, const AnoganNet *net,
+    GError **error)
+{
+  for (int i = 0; i < net->n_layers; i++) {
+    for (int k = 0; k < ANOGAN_N_PARAM_KINDS; k++) {
+      gint64 shape[4];
+      int rank = anogan_layer_param_shape (&net->layers[i], k, shape);
+      guint64 n = 1;
+      gboolean ok = TRUE;
+      for (int d = 0; d < rank && ok; d++)
+        ok = g_uint64_checked_mul (&n, n, (guint64) shape[d]);
+      if (ok && n <= MAX_PARAM_FLOATS)
+        continue;
+      g_autofree char *name = tensor_name (net, i, k);
+      g_autofree char *dims = format_dims (shape, rank);
+      set_error (error, ANOGAN_MODEL_ERROR_METADATA, model->name,
+          "tensor '%s' of shape %s: more than the %" G_GSIZE_FORMAT
+          " parameters supported", name, dims, MAX_PARAM_FLOATS);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+check_param_counts (const AnoganModel *model, GError **error)
+{
+  const AnoganNet *nets[3];
+  int n_nets = model_nets (model, nets);
+  for (int n = 0; n < n_nets; n++)
+    if (!check_net_param_counts (model, nets[n], error))
+      return FALSE;
+  gsize floats = anogan_model_param_floats (model);
+  if (floats > MAX_PARAM_FLOATS) {
+    set_error (error, ANOGAN_MODEL_ERROR_METADATA, model->name,
+        "%" G_GSIZE_FORMAT " parameters, more than the %" G_GSIZE_FORMAT
+        " supported", floats, MAX_PARAM_FLOATS);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 static guint32

@@ -1167,6 +1167,43 @@ test_bad_description (Fixture *f, gconstpointer data)
   g_free (description);
 }
 
+/* With sizes of up to 65536 a convolution's weight can reach 2^64
+ * floats, which wrapped to 0 in the count of parameters: this model was
+ * built with 65536 of them, its first layer's weight left out. */
+static const char wrapping_json[] =
+    "{\"version\":1,\"input\":[1,4,4],\"nz\":65536,"
+    "\"generator\":["
+    "{\"type\":\"Conv2d\",\"in_channels\":65536,\"out_channels\":65536,"
+    "\"kernel_size\":65536,\"stride\":65536,\"padding\":65536,"
+    "\"bias\":false},"
+    "{\"type\":\"Conv2d\",\"in_channels\":65536,\"out_channels\":1,"
+    "\"kernel_size\":1,\"bias\":false},"
+    "{\"type\":\"Upsample\",\"scale_factor\":2}],"
+    "\"discriminator\":[{\"type\":\"Flatten\"}],\"feature_layer\":0}";
+
+static void
+test_parameters_wrap (Fixture *f, gconstpointer data)
+{
+  static const char phrase[] = "tensor 'generator.0.weight' of shape "
+      "[65536,65536,65536,65536]: more than the 1073741824 parameters "
+      "supported";
+  AnoganSafetensorsWriter *w = anogan_safetensors_writer_new ();
+  anogan_safetensors_writer_set_metadata (w, "anogan", wrapping_json);
+  GBytes *bytes = anogan_safetensors_writer_to_bytes (w);
+  assert_load_error (f, bytes, ANOGAN_MODEL_ERROR_METADATA, phrase);
+  g_bytes_unref (bytes);
+  anogan_safetensors_writer_free (w);
+
+  GError *error = NULL;
+  JsonObject *desc = parse_object (wrapping_json);
+  g_assert_null (anogan_model_new_from_description (desc, "arch", &error));
+  g_assert_error (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_METADATA);
+  g_assert_true (g_str_has_prefix (error->message, "arch: "));
+  g_assert_nonnull (strstr (error->message, phrase));
+  g_clear_error (&error);
+  json_object_unref (desc);
+}
+
 /* ---- Bad containers, written by hand ---- */
 
 /* An 8-byte length, the header text, then @data_size zero bytes. */
@@ -1580,6 +1617,8 @@ main (int argc, char **argv)
       test_header_length_limit);
   add_fixture_test ("/model/bad/io", NULL, test_io_errors);
   add_fixture_test ("/model/bad/json-depth", NULL, test_json_depth);
+  add_fixture_test ("/model/bad/parameters-wrap", NULL,
+      test_parameters_wrap);
   add_fixture_test ("/model/bad/json-values", NULL, test_json_values);
   add_fixture_test ("/model/bad/description-json", NULL,
       test_description_json);
