@@ -35,6 +35,7 @@
 #define MAX_LAYERS 4096
 #define MAX_SAMPLE_FLOATS ((gsize) 1 << 28)
 #define MAX_PARAM_FLOATS ((gsize) 1 << 30)
+#define MAX_WORK_FLOATS ((gsize) 1 << 30)
 
 /* The largest model file: MAX_PARAM_FLOATS floats, as many again for each
  * of a training checkpoint's two Adam moments, and the header; rounded
@@ -688,8 +689,7 @@ parse_encoder (AnoganModel *model, JsonObject *desc, GError **error)
   return FALSE;
 }
 
-static gboolean check_param_counts (const AnoganModel *model,
-    GError **error);
+static gboolean check_sizes (const AnoganModel *model, GError **error);
 
 /* Fills in everything but the tensors from an `anogan` description. */
 static gboolean
@@ -710,7 +710,7 @@ parse_description (AnoganModel *model, JsonObject *desc, GError **error)
       || !parse_feature_layer (model, desc, error)
       || !parse_encoder (model, desc, error))
     return FALSE;
-  return check_param_counts (model, error);
+  return check_sizes (model, error);
 }
 
 static AnoganModel *
@@ -798,6 +798,42 @@ check_param_counts (const AnoganModel *model, GError **error)
         "%" G_GSIZE_FORMAT " parameters, more than the %" G_GSIZE_FORMAT
         " supported", floats, MAX_PARAM_FLOATS);
     return FALSE;
+  }
+  return TRUE;
+}
+
+/* The floats one sample takes in @net: every layer's output, and the
+ * transient buffers (gradients, a convolution's column matrix).  Each
+ * output is bounded by the layers, but not their sum, nor the column
+ * matrix: in x kh x kw rows by a column per output position. */
+static gsize
+net_work_floats (const AnoganNet *net)
+{
+  gsize floats = anogan_net_workspace_transient_floats (net, net->n_layers,
+      1);
+  for (int i = 0; i < net->n_layers; i++)
+    floats += anogan_shape_numel (&net->layers[i].out_shape);
+  return floats;
+}
+
+/* Sizes that no single bound covers, checked once the shapes are known;
+ * the parameters first, since they bound a column matrix's rows. */
+static gboolean
+check_sizes (const AnoganModel *model, GError **error)
+{
+  if (!check_param_counts (model, error))
+    return FALSE;
+  const AnoganNet *nets[3];
+  int n_nets = model_nets (model, nets);
+  for (int n = 0; n < n_nets; n++) {
+    gsize floats = net_work_floats (nets[n]);
+    if (floats > MAX_WORK_FLOATS) {
+      set_error (error, ANOGAN_MODEL_ERROR_METADATA, model->name,
+          "%s: one sample needs %" G_GSIZE_FORMAT " floats of working "
+          "memory, more than the %" G_GSIZE_FORMAT " supported",
+          nets[n]->name, floats, MAX_WORK_FLOATS);
+      return FALSE;
+    }
   }
   return TRUE;
 }

@@ -1204,6 +1204,63 @@ test_parameters_wrap (Fixture *f, gconstpointer data)
   json_object_unref (desc);
 }
 
+/* Sizes that each layer's bounds allow but whose sum or product is far
+ * beyond any model: a search on such a model asked for terabytes. */
+typedef struct {
+  const char *test;
+  const char *discriminator;
+  const char *phrase;
+} WorkCase;
+
+static const WorkCase work_cases[] = {
+  /* A column matrix of 2^20 rows (the kernel's taps) by 3073 x 3073
+   * output positions. */
+  {"column-matrix", "{\"type\":\"Conv2d\",\"in_channels\":1,"
+        "\"out_channels\":1,\"kernel_size\":1024,\"padding\":2046,"
+        "\"bias\":false}",
+      "discriminator: one sample needs 9902076479491 floats of working "
+      "memory, more than the 1073741824 supported"},
+  /* Four outputs of 2^28 floats, each within the bound of one. */
+  {"outputs", "{\"type\":\"Upsample\",\"scale_factor\":4096},"
+        "{\"type\":\"Conv2d\",\"in_channels\":1,\"out_channels\":1,"
+        "\"kernel_size\":1},"
+        "{\"type\":\"Conv2d\",\"in_channels\":1,\"out_channels\":1,"
+        "\"kernel_size\":1},"
+        "{\"type\":\"Conv2d\",\"in_channels\":1,\"out_channels\":1,"
+        "\"kernel_size\":1}",
+      "discriminator: one sample needs 1610612736 floats of working "
+      "memory, more than the 1073741824 supported"},
+};
+
+static void
+test_working_memory (Fixture *f, gconstpointer data)
+{
+  const WorkCase *c = data;
+  g_autoptr (GString) text = g_string_new (tiny_json);
+  char *start = strstr (text->str, "\"discriminator\":[") + 17;
+  gsize at = start - text->str;
+  g_string_erase (text, at, strstr (start, "]") - start);
+  g_string_insert (text, at, c->discriminator);
+  g_assert_cmpuint (g_string_replace (text, "\"feature_layer\":1",
+          "\"feature_layer\":0", 1), ==, 1);
+
+  AnoganSafetensorsWriter *w = anogan_safetensors_writer_new ();
+  anogan_safetensors_writer_set_metadata (w, "anogan", text->str);
+  GBytes *bytes = anogan_safetensors_writer_to_bytes (w);
+  assert_load_error (f, bytes, ANOGAN_MODEL_ERROR_METADATA, c->phrase);
+  g_bytes_unref (bytes);
+  anogan_safetensors_writer_free (w);
+
+  GError *error = NULL;
+  JsonObject *desc = parse_object (text->str);
+  g_assert_null (anogan_model_new_from_description (desc, "arch", &error));
+  g_assert_error (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_METADATA);
+  g_assert_true (g_str_has_prefix (error->message, "arch: "));
+  g_assert_nonnull (strstr (error->message, c->phrase));
+  g_clear_error (&error);
+  json_object_unref (desc);
+}
+
 /* ---- Bad containers, written by hand ---- */
 
 /* An 8-byte length, the header text, then @data_size zero bytes. */
@@ -1641,6 +1698,12 @@ main (int argc, char **argv)
     char *path = g_strconcat ("/model/bad/description/",
         description_cases[i].test, NULL);
     add_fixture_test (path, &description_cases[i], test_bad_description);
+    g_free (path);
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (work_cases); i++) {
+    char *path = g_strconcat ("/model/bad/working-memory/",
+        work_cases[i].test, NULL);
+    add_fixture_test (path, &work_cases[i], test_working_memory);
     g_free (path);
   }
   for (gsize i = 0; i < G_N_ELEMENTS (raw_cases); i++) {
