@@ -896,12 +896,18 @@ check_tensor (const AnoganModel *model, const AnoganSafetensors *st,
   return check_values (model, t, variance, error);
 }
 
-/* Checks the tensors of @net and adds their names to @expected. */
+/* Checks the tensors of @net and adds their names to @expected, and the
+ * names of its BatchNorm layers' step counters to @counters. */
 static gboolean
 check_net_tensors (const AnoganModel *model, const AnoganNet *net,
-    const AnoganSafetensors *st, GHashTable *expected, GError **error)
+    const AnoganSafetensors *st, GHashTable *expected, GHashTable *counters,
+    GError **error)
 {
   for (int i = 0; i < net->n_layers; i++) {
+    AnoganLayerKind kind = net->layers[i].kind;
+    if (kind == ANOGAN_LAYER_BATCH_NORM1D || kind == ANOGAN_LAYER_BATCH_NORM2D)
+      g_hash_table_add (counters, g_strdup_printf ("%s.%d.num_batches_tracked",
+              net->name, i));
     for (int k = 0; k < ANOGAN_N_PARAM_KINDS; k++) {
       gint64 shape[4];
       int rank = anogan_layer_param_shape (&net->layers[i], k, shape);
@@ -918,25 +924,17 @@ check_net_tensors (const AnoganModel *model, const AnoganNet *net,
 }
 
 /* PyTorch's BatchNorm keeps a step counter beside its statistics; eval
- * mode never reads it, so it may be present and is ignored. */
+ * mode never reads it, so it may be present and is ignored.  A trainer's
+ * tensors are skipped too.  Anything else is unexpected.  Each tensor
+ * costs a lookup or two, however many layers and tensors the file has. */
 static gboolean
-is_batch_counter (const AnoganModel *model, const AnoganTensorInfo *t)
+is_expected (const AnoganTensorInfo *t, GHashTable *expected,
+    GHashTable *counters)
 {
-  const AnoganNet *nets[3];
-  int n_nets = model_nets (model, nets);
-  for (int n = 0; n < n_nets; n++) {
-    for (int i = 0; i < nets[n]->n_layers; i++) {
-      AnoganLayerKind kind = nets[n]->layers[i].kind;
-      if (kind != ANOGAN_LAYER_BATCH_NORM1D
-          && kind != ANOGAN_LAYER_BATCH_NORM2D)
-        continue;
-      g_autofree char *name = g_strdup_printf ("%s.%d.num_batches_tracked",
-          nets[n]->name, i);
-      if (strcmp (name, t->name) == 0)
-        return strcmp (t->dtype, "I64") == 0 && t->rank == 0;
-    }
-  }
-  return FALSE;
+  return g_hash_table_contains (expected, t->name)
+      || g_str_has_prefix (t->name, ANOGAN_MODEL_TRAINER_PREFIX)
+      || (g_hash_table_contains (counters, t->name)
+          && strcmp (t->dtype, "I64") == 0 && t->rank == 0);
 }
 
 static gboolean
@@ -945,16 +943,16 @@ check_tensors (const AnoganModel *model, const AnoganSafetensors *st,
 {
   g_autoptr (GHashTable) expected = g_hash_table_new_full (g_str_hash,
       g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) counters = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, NULL);
   const AnoganNet *nets[3];
   int n_nets = model_nets (model, nets);
   for (int n = 0; n < n_nets; n++)
-    if (!check_net_tensors (model, nets[n], st, expected, error))
+    if (!check_net_tensors (model, nets[n], st, expected, counters, error))
       return FALSE;
   for (int i = 0; i < anogan_safetensors_n_tensors (st); i++) {
     const AnoganTensorInfo *t = anogan_safetensors_get (st, i);
-    if (!g_hash_table_contains (expected, t->name)
-        && !is_batch_counter (model, t)
-        && !g_str_has_prefix (t->name, ANOGAN_MODEL_TRAINER_PREFIX)) {
+    if (!is_expected (t, expected, counters)) {
       set_error (error, ANOGAN_MODEL_ERROR_TENSOR, model->name,
           "unexpected tensor '%s' (%s)", t->name, t->dtype);
       return FALSE;

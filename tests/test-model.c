@@ -751,6 +751,77 @@ test_num_batches_tracked (Fixture *f, gconstpointer data)
   anogan_safetensors_writer_free (w);
 }
 
+/* Three networks of 4096 BatchNorm layers of one feature each. */
+static char *
+many_batch_norms_json (void)
+{
+  GString *s = g_string_new ("{\"version\":1,\"input\":[1,1,1],\"nz\":1,"
+      "\"feature_layer\":0,\"generator\":[");
+  for (int i = 0; i < 4095; i++)
+    g_string_append (s, "{\"type\":\"BatchNorm1d\",\"num_features\":1},");
+  g_string_append (s, "{\"type\":\"Unflatten\",\"dim\":1,"
+      "\"unflattened_size\":[1,1,1]}]");
+  static const char *const others[] = { "discriminator", "encoder" };
+  for (int n = 0; n < 2; n++) {
+    g_string_append_printf (s, ",\"%s\":[", others[n]);
+    for (int i = 0; i < 4096; i++)
+      g_string_append_printf (s, "%s{\"type\":\"BatchNorm2d\","
+          "\"num_features\":1}", i ? "," : "");
+    g_string_append_c (s, ']');
+  }
+  g_string_append_c (s, '}');
+  return g_string_free (s, FALSE);
+}
+
+/* Each tensor the description does not call for was matched against
+ * every BatchNorm layer's counter name, printed afresh each time: a file
+ * of 12287 layers with their counters and 10000 tensors of a trainer took
+ * tens of seconds to load.  It takes a lookup or two per tensor now. */
+static void
+test_many_tensors (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  char *json = many_batch_norms_json ();
+  AnoganModel *model = new_model (json, 1);
+  AnoganSafetensorsWriter *w = model_writer (model, json, "", EDIT_NONE);
+  gint64 count = GINT64_TO_LE (7);
+  const AnoganNet *nets[3] = { &model->generator, &model->discriminator,
+    &model->encoder };
+  for (int n = 0; n < 3; n++) {
+    for (int i = 0; i < nets[n]->n_layers; i++) {
+      if (nets[n]->layers[i].kind == ANOGAN_LAYER_UNFLATTEN)
+        continue;
+      char *name = g_strdup_printf ("%s.%d.num_batches_tracked",
+          nets[n]->name, i);
+      anogan_safetensors_writer_add (w, name, "I64", 0, NULL, &count,
+          sizeof count);
+      g_free (name);
+    }
+  }
+  const gint64 empty[1] = { 0 };
+  for (int i = 0; i < 10000; i++) {
+    char *name = g_strdup_printf (ANOGAN_MODEL_TRAINER_PREFIX "t%d", i);
+    anogan_safetensors_writer_add_f32 (w, name, 1, empty, NULL);
+    g_free (name);
+  }
+  GBytes *bytes = anogan_safetensors_writer_to_bytes (w);
+
+  g_test_timer_start ();
+  AnoganModel *loaded = anogan_model_load_from_bytes (bytes, "many",
+      &error);
+  double seconds = g_test_timer_elapsed ();
+  g_assert_no_error (error);
+  g_test_message ("loaded in %.2f s", seconds);
+  g_assert_cmpfloat (seconds, <, 15.0);
+  g_assert_cmpint (loaded->encoder.n_layers, ==, 4096);
+  anogan_model_free (loaded);
+
+  g_bytes_unref (bytes);
+  anogan_safetensors_writer_free (w);
+  anogan_model_free (model);
+  g_free (json);
+}
+
 typedef struct {
   const char *test;
   const char *target;
@@ -1667,6 +1738,7 @@ main (int argc, char **argv)
   add_fixture_test ("/model/extra-metadata", NULL, test_extra_metadata);
   add_fixture_test ("/model/num-batches-tracked", NULL,
       test_num_batches_tracked);
+  add_fixture_test ("/model/many-tensors", NULL, test_many_tensors);
   add_fixture_test ("/model/bad/truncated", NULL, test_truncated);
   add_fixture_test ("/model/bad/header-length-huge", NULL,
       test_header_length_huge);
