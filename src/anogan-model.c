@@ -217,12 +217,14 @@ arg_padding_mode (AnoganLayer *layer, JsonNode *value)
       : "only \"zeros\" is supported";
 }
 
+/* Checked as the float it becomes: 1.5e-50 is 0 as a float, and a
+ * running variance of 0 would then be divided by 0. */
 static const char *
 arg_eps (AnoganLayer *layer, JsonNode *value)
 {
   double v;
-  if (!get_number (value, 0.0, 1.0, &v) || v == 0.0)
-    return "must be a number in (0, 1]";
+  if (!get_number (value, 0.0, 1.0, &v) || (float) v == 0.0f)
+    return "must be a number in (0, 1], not 0 as a float";
   layer->eps = v;
   return NULL;
 }

@@ -1156,6 +1156,9 @@ static const DescriptionCase description_cases[] = {
       "bad argument 'p'"},
   {"bn-eps", vector_json, "generator", 1, "eps", "0",
       "bad argument 'eps'"},
+  {"bn-eps-underflow", vector_json, "generator", 1, "eps", "1.5e-50",
+      "generator layer 1 (BatchNorm1d): bad argument 'eps': must be a number "
+      "in (0, 1], not 0 as a float"},
 };
 
 static JsonNode *
