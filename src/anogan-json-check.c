@@ -347,7 +347,7 @@ anogan_json_check (const char *text, gsize length, const char *what)
   g_return_val_if_fail (what != NULL, NULL);
 
   Scan s = { text, text, text + length, what, 0, 0, NULL };
-  if (!g_utf8_validate (text, length, NULL))
+  if (length > 0 && !g_utf8_validate (text, length, NULL))
     return g_strdup_printf ("%s is not JSON: not UTF-8", what);
   if (scan_value (&s)) {
     skip_space (&s);

@@ -42,6 +42,9 @@
  * up. */
 #define MAX_FILE_BYTES ((guint64) 16 << 30)
 
+/* An architecture file holds what a model file's header may: 16 MiB. */
+#define MAX_DESCRIPTION_BYTES ((guint64) 16 << 20)
+
 #define ARCH_PATH "/org/gst-anogan/arch"
 
 G_DEFINE_QUARK (anogan-model-error-quark, anogan_model_error)
@@ -1259,15 +1262,13 @@ static GBytes *
 lookup_arch (const char *arch, GError **error)
 {
   if (is_arch_path (arch)) {
-    g_autoptr (GError) io_error = NULL;
-    char *contents;
-    gsize length;
-    if (!g_file_get_contents (arch, &contents, &length, &io_error)) {
-      set_error (error, ANOGAN_MODEL_ERROR_IO, arch, "cannot read: %s",
-          io_error->message);
+    GMappedFile *mapping = map_regular_file (arch, MAX_DESCRIPTION_BYTES,
+        "a description", error);
+    if (mapping == NULL)
       return NULL;
-    }
-    return g_bytes_new_take (contents, length);
+    GBytes *bytes = g_mapped_file_get_bytes (mapping);
+    g_mapped_file_unref (mapping);
+    return bytes;
   }
   g_autofree char *path = g_strdup_printf (ARCH_PATH "/%s.json", arch);
   GBytes *bytes = g_resource_lookup_data (anogan_arch_get_resource (), path,
@@ -1290,7 +1291,9 @@ lookup_arch (const char *arch, GError **error)
  * @error: return location for an %ANOGAN_MODEL_ERROR
  *
  * Builds a model as anogan_model_new_from_description() does.  An unknown
- * name or an unreadable file is an %ANOGAN_MODEL_ERROR_IO error.
+ * name or an unreadable file is an %ANOGAN_MODEL_ERROR_IO error, and so is
+ * anything but a regular file of at most 16 MiB, refused before it is
+ * read.
  *
  * Returns: (transfer full) (nullable): the model, or %NULL on error
  */

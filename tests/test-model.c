@@ -1720,6 +1720,46 @@ test_not_a_model_file (Fixture *f, gconstpointer data)
 }
 
 static void
+assert_arch_error (const char *path, int code, const char *phrase)
+{
+  GError *error = NULL;
+  g_assert_null (anogan_model_new_from_arch (path, &error));
+  g_assert_error (error, ANOGAN_MODEL_ERROR, code);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_assert_nonnull (strstr (error->message, phrase));
+  g_clear_error (&error);
+}
+
+/* An architecture file is read as a model file is: /dev/zero was read
+ * until memory ran out, and a FIFO blocked for ever. */
+static void
+test_not_an_arch_file (Fixture *f, gconstpointer data)
+{
+  char *fifo = fixture_path (f, "fifo.json");
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  alarm (60);                   /* a blocking open ends the test */
+  assert_arch_error (fifo, ANOGAN_MODEL_ERROR_IO,
+      "cannot read: not a regular file");
+  alarm (0);
+  g_free (fifo);
+  if (g_file_test ("/dev/zero", G_FILE_TEST_EXISTS))
+    assert_arch_error ("/dev/zero", ANOGAN_MODEL_ERROR_IO,
+        "cannot read: not a regular file");
+
+  char *path = sparse_file (f, "huge.json", "{", 1, (16 << 20) + 1);
+  g_assert_nonnull (path);
+  assert_arch_error (path, ANOGAN_MODEL_ERROR_IO, "cannot read: 16777217 "
+      "bytes, more than a description may have (16777216)");
+  g_free (path);
+
+  path = sparse_file (f, "empty.json", "", 0, 0);
+  assert_arch_error (path, ANOGAN_MODEL_ERROR_METADATA,
+      "description is not JSON: a value expected, found the end (byte 0)");
+  g_free (path);
+}
+
+static void
 add_fixture_test (const char *path, gconstpointer data,
     void (*func) (Fixture *, gconstpointer))
 {
@@ -1756,6 +1796,8 @@ main (int argc, char **argv)
       test_description_json);
   add_fixture_test ("/model/bad/not-a-model-file", NULL,
       test_not_a_model_file);
+  add_fixture_test ("/model/bad/not-an-arch-file", NULL,
+      test_not_an_arch_file);
   add_fixture_test ("/model/bad/tensor/extra", NULL, test_extra_tensor);
   add_fixture_test ("/model/encoder/round-trip", NULL,
       test_encoder_round_trip);
