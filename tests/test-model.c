@@ -1679,51 +1679,15 @@ test_io_errors (Fixture *f, gconstpointer data)
   anogan_model_free (model);
 }
 
+/* anogan_model_load() or anogan_model_new_from_arch(). */
+typedef AnoganModel *(*OpenFunc) (const char *path, GError **error);
+
 static void
-assert_io_error (const char *path, const char *phrase)
+assert_open_error (OpenFunc open_func, const char *path, int code,
+    const char *phrase)
 {
   GError *error = NULL;
-  g_assert_null (anogan_model_load (path, &error));
-  g_assert_error (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_IO);
-  g_test_message ("%s", error->message);
-  g_assert_true (g_str_has_prefix (error->message, path));
-  g_assert_nonnull (strstr (error->message, phrase));
-  g_clear_error (&error);
-}
-
-/* Only regular files are read, and none larger than any model could be:
- * a FIFO with no writer would block the open for ever, /dev/zero has no
- * end, and a file of many GiB is refused from its size alone. */
-static void
-test_not_a_model_file (Fixture *f, gconstpointer data)
-{
-  char *fifo = fixture_path (f, "fifo.safetensors");
-  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
-  alarm (60);                   /* a blocking open ends the test */
-  assert_io_error (fifo, "cannot read: not a regular file");
-  alarm (0);
-  g_free (fifo);
-
-  assert_io_error (f->dir, "cannot read: not a regular file");
-  if (g_file_test ("/dev/zero", G_FILE_TEST_EXISTS))
-    assert_io_error ("/dev/zero", "cannot read: not a regular file");
-
-  guint64 huge = (guint64) 16 << 30;
-  char *path = sparse_file (f, "huge.safetensors", "", 0, huge + 1);
-  if (path == NULL) {
-    g_test_skip ("no sparse file of 16 GiB here");
-    return;
-  }
-  assert_io_error (path, "cannot read: 17179869185 bytes, more than a model "
-      "file may have (17179869184)");
-  g_free (path);
-}
-
-static void
-assert_arch_error (const char *path, int code, const char *phrase)
-{
-  GError *error = NULL;
-  g_assert_null (anogan_model_new_from_arch (path, &error));
+  g_assert_null (open_func (path, &error));
   g_assert_error (error, ANOGAN_MODEL_ERROR, code);
   g_test_message ("%s", error->message);
   g_assert_true (g_str_has_prefix (error->message, path));
@@ -1731,30 +1695,58 @@ assert_arch_error (const char *path, int code, const char *phrase)
   g_clear_error (&error);
 }
 
+/* A FIFO with no writer would block the open for ever, and /dev/zero has
+ * no end: only regular files are read. */
+static void
+assert_regular_files_only (Fixture *f, OpenFunc open_func,
+    const char *fifo_name)
+{
+  static const char phrase[] = "cannot read: not a regular file";
+  char *fifo = fixture_path (f, fifo_name);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  alarm (60);                   /* a blocking open ends the test */
+  assert_open_error (open_func, fifo, ANOGAN_MODEL_ERROR_IO, phrase);
+  alarm (0);
+  g_free (fifo);
+  assert_open_error (open_func, f->dir, ANOGAN_MODEL_ERROR_IO, phrase);
+  if (g_file_test ("/dev/zero", G_FILE_TEST_EXISTS))
+    assert_open_error (open_func, "/dev/zero", ANOGAN_MODEL_ERROR_IO,
+        phrase);
+}
+
+/* Only regular files are read, and none larger than any model could be,
+ * which is refused from its size alone. */
+static void
+test_not_a_model_file (Fixture *f, gconstpointer data)
+{
+  assert_regular_files_only (f, anogan_model_load, "fifo.safetensors");
+  guint64 huge = (guint64) 16 << 30;
+  char *path = sparse_file (f, "huge.safetensors", "", 0, huge + 1);
+  if (path == NULL) {
+    g_test_skip ("no sparse file of 16 GiB here");
+    return;
+  }
+  assert_open_error (anogan_model_load, path, ANOGAN_MODEL_ERROR_IO,
+      "cannot read: 17179869185 bytes, more than a model file may have "
+      "(17179869184)");
+  g_free (path);
+}
+
 /* An architecture file is read as a model file is: /dev/zero was read
  * until memory ran out, and a FIFO blocked for ever. */
 static void
 test_not_an_arch_file (Fixture *f, gconstpointer data)
 {
-  char *fifo = fixture_path (f, "fifo.json");
-  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
-  alarm (60);                   /* a blocking open ends the test */
-  assert_arch_error (fifo, ANOGAN_MODEL_ERROR_IO,
-      "cannot read: not a regular file");
-  alarm (0);
-  g_free (fifo);
-  if (g_file_test ("/dev/zero", G_FILE_TEST_EXISTS))
-    assert_arch_error ("/dev/zero", ANOGAN_MODEL_ERROR_IO,
-        "cannot read: not a regular file");
-
+  OpenFunc open_func = anogan_model_new_from_arch;
+  assert_regular_files_only (f, open_func, "fifo.json");
   char *path = sparse_file (f, "huge.json", "{", 1, (16 << 20) + 1);
   g_assert_nonnull (path);
-  assert_arch_error (path, ANOGAN_MODEL_ERROR_IO, "cannot read: 16777217 "
-      "bytes, more than a description may have (16777216)");
+  assert_open_error (open_func, path, ANOGAN_MODEL_ERROR_IO, "cannot read: "
+      "16777217 bytes, more than a description may have (16777216)");
   g_free (path);
 
   path = sparse_file (f, "empty.json", "", 0, 0);
-  assert_arch_error (path, ANOGAN_MODEL_ERROR_METADATA,
+  assert_open_error (open_func, path, ANOGAN_MODEL_ERROR_METADATA,
       "description is not JSON: a value expected, found the end (byte 0)");
   g_free (path);
 }
