@@ -331,6 +331,7 @@ typedef struct
   AnoganMode mode;              /* the mode resolved for this frame */
   guint epoch;                  /* the stream's, for reusing tiles */
   guint generation;
+  guint flushes;                /* the element's flushes when it was filled */
   GstClockTime pts;
   GstClockTime duration;
   GstClockTime running_time;
@@ -451,6 +452,7 @@ struct _GstAnoganFilter
   Job *pending;
   Job *spare;
   Result *latest;
+  guint flushes;                /* a job filled before the last is void */
 };
 
 #define gst_anogan_filter_parent_class parent_class
@@ -1441,9 +1443,15 @@ worker_main (gpointer data)
     result = analyse (self, job, &error);
 
     /* Published before the message is posted: whoever sees the message
-     * finds the result on the next frame. */
+     * finds the result on the next frame.  The result of a frame a flush
+     * came after describes a picture the stream has left: neither shown
+     * nor posted. */
     g_mutex_lock (&self->lock);
-    if (result) {
+    if (result && job->flushes != self->flushes) {
+      GST_DEBUG_OBJECT (self, "dropping the result of %" GST_TIME_FORMAT
+          ", a frame from before a flush", GST_TIME_ARGS (job->pts));
+      g_clear_pointer (&result, result_unref);
+    } else if (result) {
       g_clear_pointer (&self->latest, result_unref);
       self->latest = result_ref (result);
     } else {
@@ -1451,10 +1459,10 @@ worker_main (gpointer data)
     }
     g_mutex_unlock (&self->lock);
 
-    if (result == NULL)
+    if (error)
       GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
           ("The analysis failed: %s", error->message), (NULL));
-    else if (job->settings.post_messages)
+    else if (result && job->settings.post_messages)
       post_result (self, result, job);
     g_clear_pointer (&result, result_unref);
 
@@ -1650,6 +1658,9 @@ job_fill (GstAnoganFilter * self, Job * job, GstVideoFrame * frame,
   job->mode = mode;
   job->epoch = self->epoch;
   job->generation = self->generation;
+  g_mutex_lock (&self->lock);
+  job->flushes = self->flushes;
+  g_mutex_unlock (&self->lock);
   job->pts = GST_BUFFER_PTS (buffer);
   job->duration = GST_BUFFER_DURATION (buffer);
   job->running_time = gst_segment_to_running_time (&trans->segment,
@@ -2344,14 +2355,18 @@ gst_anogan_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_STOP:
-      /* The frame waiting for analysis was flushed; a finished result
-       * stays, its analysed-pts telling which frame it describes. */
+      /* What was analysed before a flush, or is being analysed, or waits,
+       * describes a picture the stream has left (a seek goes elsewhere):
+       * the frames after it carry no result until one of their own. */
       g_mutex_lock (&self->lock);
       if (self->pending) {
         job_recycle_locked (self, self->pending);
         self->pending = NULL;
       }
+      g_clear_pointer (&self->latest, result_unref);
+      self->flushes++;
       g_mutex_unlock (&self->lock);
+      show_result (self, NULL);
       self->frame_count = 0;
       /* What comes after a flush is another picture: no tile is reused
        * from before it. */

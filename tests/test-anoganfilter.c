@@ -1012,6 +1012,71 @@ test_latest_frame (void)
   gst_object_unref (bus);
 }
 
+/* latest-frame and a flush (a seek back): a result of a frame from before
+ * it, finished or under way, describes a picture the stream has left, so
+ * no frame after the flush carries one. */
+static void
+test_latest_frame_flush (void)
+{
+  const GstClockTime before = 100 * GST_SECOND;
+  GstBus *bus;
+  GstHarness *h = start (make_filter ("schedule", 2, "iterations", 20, NULL),
+      "GRAY8", 96, 64, &bus);
+  GstSegment segment;
+  GstMessage *msg;
+  GstBuffer *out;
+
+  /* a finished result of a frame from before the flush, and frames
+   * waiting or under analysis */
+  out = push_pull (h, make_frame ("GRAY8", 96, 64, 0, before));
+  gst_buffer_unref (out);
+  msg = gst_bus_timed_pop_filtered (bus, 600 * GST_SECOND,
+      GST_MESSAGE_ELEMENT);
+  g_assert_nonnull (msg);
+  gst_message_unref (msg);
+  for (guint i = 1; i < 4; i++) {
+    out = push_pull (h, make_frame ("GRAY8", 96, 64, i,
+            before + i * FRAME_DURATION));
+    g_assert_nonnull (result_of (out));
+    gst_buffer_unref (out);
+  }
+
+  g_assert_true (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  g_assert_true (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  g_assert_true (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+
+  /* Frames after the flush carry no result, or one of a frame after it;
+   * then the worker posts one of theirs, which the next frame carries. */
+  for (guint i = 0; i < 4; i++) {
+    const GstStructure *s;
+
+    out = push_pull (h, make_frame ("GRAY8", 96, 64, i, i * FRAME_DURATION));
+    s = result_of (out);
+    if (i == 0)
+      g_assert_null (s);
+    else if (s)
+      g_assert_cmpuint (get_uint64 (s, "analysed-pts"), <, before);
+    gst_buffer_unref (out);
+  }
+  while ((msg = gst_bus_timed_pop_filtered (bus, 600 * GST_SECOND,
+              GST_MESSAGE_ELEMENT))) {
+    guint64 analysed = get_uint64 (gst_message_get_structure (msg),
+        "analysed-pts");
+
+    gst_message_unref (msg);
+    if (analysed < before)
+      break;
+  }
+  g_assert_nonnull (msg);
+  out = push_pull (h, make_frame ("GRAY8", 96, 64, 4, 4 * FRAME_DURATION));
+  g_assert_nonnull (result_of (out));
+  g_assert_cmpuint (get_uint64 (result_of (out), "analysed-pts"), <, before);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
 /* ---- overlay ------------------------------------------------------------ */
 
 static gboolean
@@ -2509,6 +2574,8 @@ main (int argc, char **argv)
   g_test_add_func ("/anoganfilter/warm-start", test_warm_start);
   g_test_add_func ("/anoganfilter/interval", test_interval);
   g_test_add_func ("/anoganfilter/latest-frame", test_latest_frame);
+  g_test_add_func ("/anoganfilter/latest-frame/flush",
+      test_latest_frame_flush);
   g_test_add_func ("/anoganfilter/overlay", test_overlay);
   g_test_add_func ("/anoganfilter/overlay/meta", test_overlay_meta);
   g_test_add_func ("/anoganfilter/overlay/meta-draws-the-same",
