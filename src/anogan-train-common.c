@@ -9,6 +9,7 @@
  */
 #include "anogan-train-common.h"
 #include "anogan-adam.h"
+#include "anogan-json-check.h"
 #include "anogan-random.h"
 
 #include <cblas.h>
@@ -310,6 +311,10 @@ read_state (AnoganTrainCheckpoint *c, const char *key, GError **error)
     g_autofree char *what = g_strdup_printf ("no %s metadata", key);
     return checkpoint_error (error, c->path, what);
   }
+  /* As a model's description: json-glib leaks on some malformed texts. */
+  g_autofree char *problem = anogan_json_check (text, strlen (text), key);
+  if (problem != NULL)
+    return checkpoint_error (error, c->path, problem);
   if (!json_parser_load_from_data (parser, text, -1, NULL)
       || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
     g_autofree char *what = g_strdup_printf ("%s is not a JSON object", key);

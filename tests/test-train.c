@@ -319,6 +319,40 @@ test_checkpoint_resume (void)
   g_rmdir (dir);
 }
 
+/* Rewrites the safetensors file at @path with the metadata string @key
+ * set to @value; the tensors' offsets, counted from the end of the header,
+ * stay as they are. */
+static void
+set_metadata (const char *path, const char *key, const char *value)
+{
+  g_autofree char *bytes = NULL;
+  gsize length;
+  guint64 header_length;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autofree char *header = NULL;
+  gsize new_length;
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+
+  g_assert_true (g_file_get_contents (path, &bytes, &length, NULL));
+  memcpy (&header_length, bytes, 8);
+  header_length = GUINT64_FROM_LE (header_length);
+  g_assert_true (json_parser_load_from_data (parser, bytes + 8,
+          header_length, NULL));
+  json_object_set_string_member (json_object_get_object_member
+      (json_node_get_object (json_parser_get_root (parser)), "__metadata__"),
+      key, value);
+  json_generator_set_root (generator, json_parser_get_root (parser));
+  header = json_generator_to_data (generator, &new_length);
+  guint64 le = GUINT64_TO_LE ((guint64) new_length);
+  g_byte_array_append (out, (const guint8 *) &le, 8);
+  g_byte_array_append (out, (const guint8 *) header, new_length);
+  g_byte_array_append (out, (const guint8 *) bytes + 8 + header_length,
+      length - 8 - header_length);
+  g_assert_true (g_file_set_contents (path, (const char *) out->data,
+          out->len, NULL));
+}
+
 static void
 test_bad_checkpoint (void)
 {
@@ -338,6 +372,28 @@ test_bad_checkpoint (void)
   g_assert_null (t);
   g_assert_error (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_IO);
   g_clear_error (&error);
+
+  /* The trainer's state is checked as JSON before json-glib reads it,
+   * which leaks on a number followed by an object. */
+  {
+    g_autofree float *data = make_bars (40, 16, 2);
+    g_autoptr (AnoganTrainer) first = new_trainer (9, 0,
+        data, 40);
+    g_autofree char *dir = g_dir_make_tmp ("anogan-train-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename (dir, "run.ckpt", NULL);
+
+    g_assert_true (anogan_trainer_save_checkpoint (first, path, &error));
+    g_assert_no_error (error);
+    set_metadata (path, "anogan_train", "2{\"version\": 1}");
+    t = anogan_trainer_resume (path, 1, &error);
+    g_assert_null (t);
+    g_assert_error (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_METADATA);
+    g_assert_nonnull (strstr (error->message, path));
+    g_assert_nonnull (strstr (error->message, "anogan_train is not JSON"));
+    g_clear_error (&error);
+    g_unlink (path);
+    g_rmdir (dir);
+  }
 }
 
 static void
