@@ -1453,6 +1453,41 @@ float_as_short_double (float value)
   return value;
 }
 
+/* json-glib 1.6 writes a double as g_ascii_dtostr() does and appends
+ * ".0" when the text has no point, after an exponent too: 1e17 comes out
+ * as "1e+17.0", which no JSON parser reads.  Drops such a ".0" from
+ * @text, in place; strings are left as they are. */
+static void
+mend_exponents (char *text)
+{
+  char *out = text;
+  const char *p = text;
+  gboolean in_string = FALSE;
+
+  while (*p != '\0') {
+    char c = *p;
+    *out++ = *p++;
+    if (in_string) {
+      if (c == '\\' && *p != '\0')
+        *out++ = *p++;
+      else if (c == '"')
+        in_string = FALSE;
+    } else if (c == '"') {
+      in_string = TRUE;
+    } else if (c == 'e' || c == 'E') {
+      if (*p == '+' || *p == '-')
+        *out++ = *p++;
+      if (!g_ascii_isdigit (*p))
+        continue;
+      while (g_ascii_isdigit (*p))
+        *out++ = *p++;
+      if (p[0] == '.' && p[1] == '0' && !g_ascii_isdigit (p[2]))
+        p += 2;
+    }
+  }
+  *out = '\0';
+}
+
 /* The description to save: the model's metadata with its current lambda
  * and threshold. */
 static char *
@@ -1474,6 +1509,7 @@ description_to_json (const AnoganModel *model)
   json_node_take_object (root, desc);
   char *text = json_to_string (root, FALSE);
   json_node_unref (root);
+  mend_exponents (text);
   return text;
 }
 

@@ -233,6 +233,11 @@ test_round_trip (Fixture *f, gconstpointer data)
   anogan_model_init_weights (model, 42);
   model->lambda = 0.25f;
   model->threshold = 3.5;
+  /* numbers json-glib writes with an exponent, and a string that looks
+   * like one */
+  json_object_set_double_member (model->metadata, "large", 1e17);
+  json_object_set_double_member (model->metadata, "larger", -1e22);
+  json_object_set_string_member (model->metadata, "text", "2e+17.0 \"1e5.0");
   char *path = fixture_path (f, "round-trip.safetensors");
   g_assert_true (anogan_model_save (model, path, &error));
   g_assert_no_error (error);
