@@ -102,6 +102,17 @@ start (GstElement * e, const gchar * format, gint width, gint height,
   return h;
 }
 
+/* Tears @h down and drops @bus.  The messages still on the bus hold the
+ * element, which holds the bus: flushed first, or the two keep each
+ * other alive. */
+static void
+stop (GstHarness * h, GstBus * bus)
+{
+  gst_bus_set_flushing (bus, TRUE);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
 /* A frame of @format whose bytes are a seeded texture, every plane
  * filled. */
 static GstBuffer *
@@ -685,8 +696,7 @@ test_tiling_roi (void)
     g_assert_nonnull (warning);
     gst_message_unref (warning);
     gst_buffer_unref (out);
-    gst_harness_teardown (h);
-    gst_object_unref (bus);
+    stop (h, bus);
   }
 }
 
@@ -704,8 +714,7 @@ test_tiling_stride_too_large (void)
   g_assert_nonnull (warning);
   gst_message_unref (warning);
   gst_buffer_unref (out);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  stop (h, bus);
 }
 
 /* ---- results ------------------------------------------------------------ */
@@ -852,8 +861,7 @@ test_messages (void)
               2 * GST_SECOND)));
   g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT));
 
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  stop (h, bus);
 }
 
 /* every-frame is deterministic: the same frame, in one element or two,
@@ -951,8 +959,7 @@ test_interval (void)
     gst_message_unref (msg);
   }
   g_assert_cmpuint (messages, ==, 3);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  stop (h, bus);
 }
 
 /* latest-frame: every buffer comes out, in order; results arrive later,
@@ -1008,8 +1015,7 @@ test_latest_frame (void)
   /* EOS waits for the analysis in progress: its message is posted before
    * EOS leaves the element. */
   g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  stop (h, bus);
 }
 
 /* latest-frame and a flush (a seek back): a result of a frame from before
@@ -1073,8 +1079,7 @@ test_latest_frame_flush (void)
   g_assert_nonnull (result_of (out));
   g_assert_cmpuint (get_uint64 (result_of (out), "analysed-pts"), <, before);
   gst_buffer_unref (out);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  stop (h, bus);
 }
 
 /* ---- overlay ------------------------------------------------------------ */
@@ -1424,6 +1429,7 @@ assert_start_fails (const gchar * path, gint code)
   gst_message_unref (msg);
   g_assert_cmpint (gst_element_set_state (e, GST_STATE_NULL), ==,
       GST_STATE_CHANGE_SUCCESS);
+  gst_bus_set_flushing (bus, TRUE);
   gst_object_unref (e);
   gst_object_unref (bus);
 }
@@ -1511,8 +1517,7 @@ test_model_swap (void)
   g_assert_cmpstr (value, ==, other);
   g_free (value);
 
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  stop (h, bus);
 }
 
 /* ---- properties --------------------------------------------------------- */
@@ -1981,8 +1986,7 @@ test_mode_scores (void)
     g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING));
 
     gst_buffer_unref (out);
-    gst_harness_teardown (hs);
-    gst_object_unref (bus);
+    stop (hs, bus);
   }
 }
 
@@ -2101,8 +2105,7 @@ test_mode_fallback (void)
   /* what was asked for stays asked for */
   g_object_get (h->element, "mode", &mode, NULL);
   g_assert_cmpint (mode, ==, 2);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  stop (h, bus);
 
   /* a model with an encoder in mode encoder, then one without */
   h = start (make_filter ("model", path, "mode", 2, NULL), "GRAY8", 64, 48,
@@ -2125,8 +2128,7 @@ test_mode_fallback (void)
     g_error_free (error);
   }
   gst_message_unref (msg);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  stop (h, bus);
 }
 
 /* Early stop: with patience, some tile stops before the last step, as the
