@@ -14,8 +14,10 @@
  *     size on the capsfilter), seeks with a flush, pauses, changes the
  *     picture, sets the element's properties, swaps its model (a good one,
  *     the default, or a file that does not load) and sets a bad value, one
- *     of these every --every frames in turn.  The process's RSS is sampled
- *     every --sample frames; after the warm-up it should stay flat.
+ *     of these every --every frames in turn, the same states every round
+ *     of 42 actions.  The process's RSS is sampled every --sample frames
+ *     and at each round's end; from one round's end to the next it should
+ *     stay flat.
  *
  *   anogan-stress overload [--seconds S] [--fps F] [--mode M] ...
  *
@@ -547,10 +549,20 @@ static const struct
   {"bad-values", set_bad_value},
 };
 
+/* Six actions of each kind make a round: the six formats, the six
+ * pictures and the three models twice over.  The random numbers start
+ * again with each round, so every round takes the element through the
+ * same states, and a round's end finds it as the last one's did: memory
+ * that grows from one round end to the next is kept, not in use. */
+#define SOAK_ROUND (6 * G_N_ELEMENTS (soak_actions))
+
 static void
 soak_act (Soak * s)
 {
   guint kind = s->step++ % G_N_ELEMENTS (soak_actions);
+
+  if ((s->step - 1) % SOAK_ROUND == 0)
+    g_rand_set_seed (s->rand, 1);
 
   soak_actions[kind].run (s);
   s->done[kind]++;
@@ -605,6 +617,24 @@ report_soak (Soak * s, SinkCounts * c, BusCounts * b, gdouble seconds)
   printf ("errors: %u\n", b->errors);
 }
 
+/* RSS at the end of each round, and how far the last rose above the
+ * first: the figure a leak shows in, a round's states being the same. */
+static void
+report_rounds (GArray * round_ends)
+{
+  guint i;
+
+  printf ("rounds: %u\n", round_ends->len);
+  printf ("rss-at-round-end-kib:");
+  for (i = 0; i < round_ends->len; i++)
+    printf (" %" G_GUINT64_FORMAT, g_array_index (round_ends, guint64, i));
+  printf ("\n");
+  if (round_ends->len >= 2)
+    printf ("rss-last-round-end-less-first-kib: %" G_GINT64_FORMAT "\n",
+        (gint64) g_array_index (round_ends, guint64, round_ends->len - 1) -
+        (gint64) g_array_index (round_ends, guint64, 0));
+}
+
 static gboolean
 soak_ok (Soak * s, SinkCounts * c, BusCounts * b, guint64 frames)
 {
@@ -626,6 +656,7 @@ run_soak (const SoakOptions * o)
   SinkCounts counts;
   BusCounts bus_counts = { 0 };
   GArray *samples = g_array_new (FALSE, FALSE, sizeof (RssSample));
+  GArray *round_ends = g_array_new (FALSE, FALSE, sizeof (guint64));
   guint64 next_action = o->every, next_sample = 0, frames = 0;
   gint64 start;
   GstBus *bus;
@@ -653,6 +684,11 @@ run_soak (const SoakOptions * o)
       next_sample = frames + o->sample;
     }
     if (frames >= next_action) {
+      if (s.step > 0 && s.step % SOAK_ROUND == 0) {
+        guint64 kib = rss_kib ();
+
+        g_array_append_val (round_ends, kib);
+      }
       soak_act (&s);
       next_action = frames + o->every;
     }
@@ -668,11 +704,13 @@ run_soak (const SoakOptions * o)
   report_soak (&s, &counts, &bus_counts,
       (g_get_monotonic_time () - start) / 1e6);
   report_rss (samples, o->warmup * o->frames, 10000, "10000-frames");
+  report_rounds (round_ends);
   ok = ok && soak_ok (&s, &counts, &bus_counts, o->frames);
   if (o->csv)
     ok = write_csv (samples, o->csv, "frames") && ok;
 
   g_array_unref (samples);
+  g_array_unref (round_ends);
   g_rand_free (s.rand);
   gst_object_unref (s.source);
   gst_object_unref (s.capsfilter);
