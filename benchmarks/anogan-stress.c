@@ -15,7 +15,8 @@
  *     picture, sets the element's properties, swaps its model (a good one,
  *     the default, or a file that does not load) and sets a bad value, one
  *     of these every --every frames in turn, the same states every round
- *     of 42 actions.  The process's RSS is sampled every --sample frames
+ *     of 42 actions; before each seek it waits for a result of the frames
+ *     since the last.  The process's RSS is sampled every --sample frames
  *     and at each round's end; from one round's end to the next it should
  *     stay flat.
  *
@@ -194,6 +195,17 @@ sink_buffers (SinkCounts * c)
 
   g_mutex_lock (&c->lock);
   n = c->buffers;
+  g_mutex_unlock (&c->lock);
+  return n;
+}
+
+static guint64
+sink_results (SinkCounts * c)
+{
+  guint64 n;
+
+  g_mutex_lock (&c->lock);
+  n = c->results;
   g_mutex_unlock (&c->lock);
   return n;
 }
@@ -422,6 +434,8 @@ typedef struct
   guint step;                   /* actions done */
   guint done[8];                /* actions done, by kind */
   guint expected_warnings;
+  guint64 results_at_seek;      /* the sink's count at the last seek */
+  guint seeks_without_result;
 } Soak;
 
 /* The formats and sizes the soak renegotiates between: grey, packed and
@@ -535,6 +549,9 @@ set_bad_value (Soak * s)
 
 typedef void (*SoakAction) (Soak * s);
 
+/* Index of the seek in soak_actions. */
+#define SOAK_SEEK 1
+
 static const struct
 {
   const gchar *name;
@@ -548,6 +565,26 @@ static const struct
   {"model-swaps", swap_model},
   {"bad-values", set_bad_value},
 };
+
+/* A flush drops the result the worker is finishing, and in latest-frame
+ * a fast source brings the next seek before the worker has finished
+ * another: before each seek the soak waits, a minute at most, for a
+ * result of the frames since the last, so that results go on coming
+ * however often it seeks.  Waiting that long is a failure. */
+static void
+await_result (Soak * s, SinkCounts * c, GstBus * bus, BusCounts * b)
+{
+  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (sink_results (c) == s->results_at_seek && b->errors == 0 &&
+      g_get_monotonic_time () < until)
+    drain_bus (bus, GST_MSECOND, b);
+  if (sink_results (c) == s->results_at_seek) {
+    g_printerr ("anogan-stress: no result since the last seek\n");
+    s->seeks_without_result++;
+  }
+  s->results_at_seek = sink_results (c);
+}
 
 /* Six actions of each kind make a round: the six formats, the six
  * pictures and the three models twice over.  The random numbers start
@@ -615,6 +652,8 @@ report_soak (Soak * s, SinkCounts * c, BusCounts * b, gdouble seconds)
   printf ("element-messages: %u\n", b->element_messages);
   printf ("warnings: %u (expected %u)\n", b->warnings, s->expected_warnings);
   printf ("errors: %u\n", b->errors);
+  printf ("seeks-without-a-result-since-the-last: %u\n",
+      s->seeks_without_result);
 }
 
 /* RSS at the end of each round, and how far the last rose above the
@@ -640,7 +679,8 @@ soak_ok (Soak * s, SinkCounts * c, BusCounts * b, guint64 frames)
 {
   guint i;
   gboolean ok = b->errors == 0 && b->warnings == s->expected_warnings &&
-      c->foreign_results == 0 && c->buffers >= frames && c->results > 0;
+      c->foreign_results == 0 && c->buffers >= frames && c->results > 0 &&
+      s->seeks_without_result == 0;
 
   for (i = 0; i < G_N_ELEMENTS (soak_actions); i++)
     ok = ok && s->done[i] > 0;
@@ -689,6 +729,8 @@ run_soak (const SoakOptions * o)
 
         g_array_append_val (round_ends, kib);
       }
+      if (s.step % G_N_ELEMENTS (soak_actions) == SOAK_SEEK)
+        await_result (&s, &counts, bus, &bus_counts);
       soak_act (&s);
       next_action = frames + o->every;
     }
