@@ -483,11 +483,17 @@ pause_and_resume (Soak * s)
   set_state (s->pipeline, GST_STATE_PLAYING);
 }
 
+/* While paused: videotestsrc 1.22 does not guard its pattern against the
+ * thread that draws it, and a pattern changed while it streams corrupts
+ * the heap within a minute or so of this soak, with identity in place of
+ * anoganfilter too.  Paused, its thread waits in the sink's preroll. */
 static void
 change_picture (Soak * s)
 {
+  set_state (s->pipeline, GST_STATE_PAUSED);
   gst_util_set_object_arg (G_OBJECT (s->source), "pattern",
       soak_patterns[s->done[3] % G_N_ELEMENTS (soak_patterns)]);
+  set_state (s->pipeline, GST_STATE_PLAYING);
 }
 
 /* A handful of properties at random values within their ranges; the
