@@ -188,24 +188,15 @@ on_sink_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* One of @c's counters, read under its lock: the sink's thread writes
+ * them. */
 static guint64
-sink_buffers (SinkCounts * c)
+sink_read (SinkCounts * c, const guint64 * counter)
 {
   guint64 n;
 
   g_mutex_lock (&c->lock);
-  n = c->buffers;
-  g_mutex_unlock (&c->lock);
-  return n;
-}
-
-static guint64
-sink_results (SinkCounts * c)
-{
-  guint64 n;
-
-  g_mutex_lock (&c->lock);
-  n = c->results;
+  n = *counter;
   g_mutex_unlock (&c->lock);
   return n;
 }
@@ -582,14 +573,14 @@ await_result (Soak * s, SinkCounts * c, GstBus * bus, BusCounts * b)
 {
   gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
 
-  while (sink_results (c) == s->results_at_seek && b->errors == 0 &&
+  while (sink_read (c, &c->results) == s->results_at_seek && b->errors == 0 &&
       g_get_monotonic_time () < until)
     drain_bus (bus, GST_MSECOND, b);
-  if (sink_results (c) == s->results_at_seek) {
+  if (sink_read (c, &c->results) == s->results_at_seek) {
     g_printerr ("anogan-stress: no result since the last seek\n");
     s->seeks_without_result++;
   }
-  s->results_at_seek = sink_results (c);
+  s->results_at_seek = sink_read (c, &c->results);
 }
 
 /* Six actions of each kind make a round: the six formats, the six
@@ -724,7 +715,7 @@ run_soak (const SoakOptions * o)
   ok = set_state (pipeline, GST_STATE_PLAYING);
   while (ok && frames < o->frames && bus_counts.errors == 0) {
     drain_bus (bus, 2 * GST_MSECOND, &bus_counts);
-    frames = sink_buffers (&counts);
+    frames = sink_read (&counts, &counts.buffers);
     if (frames >= next_sample) {
       sample_rss (samples, frames);
       next_sample = frames + o->sample;
@@ -743,7 +734,7 @@ run_soak (const SoakOptions * o)
   }
   /* The last model asked for may still be loading: its warning is
    * awaited with the frames held. */
-  sample_rss (samples, sink_buffers (&counts));
+  sample_rss (samples, sink_read (&counts, &counts.buffers));
   set_state (pipeline, GST_STATE_PAUSED);
   await_warnings (bus, &bus_counts, s.expected_warnings);
   gst_element_set_state (pipeline, GST_STATE_NULL);
