@@ -55,7 +55,8 @@
  * verdict, the threshold, the tiles' positions, scores, steps and whether
  * each was analysed, the model, the mode and the time stamp of the
  * analysed frame), plus a #GstVideoRegionOfInterestMeta
- * of type "anomaly" for each tile over the threshold.  Each analysis is
+ * of type "anomaly" for each tile over the threshold (after a flush, a
+ * seek, none until the first result of a frame after it).  Each analysis is
  * also posted on the bus as an element message named "anogan" with the
  * same fields and the frame's timestamp, stream-time, running-time and
  * duration.  By default the residual |x − G(z)| is drawn over the
