@@ -60,6 +60,17 @@ check "a resume with no step left keeps the card's losses" \
 check "a resumed run continues bit for bit" \
   test "$(scores "$tmp/straight.safetensors")" = "$(scores "$tmp/resumed.safetensors")"
 
+# A checkpoint whose card holds a member of the wrong type (the card's
+# seed, a string, made an array in place, the same length): refused,
+# naming the file and the member, rather than read as something else.
+sed 's/\\"seed\\":\\"3\\",\\"augment\\":\\"/\\"seed\\":[333],\\"augment\\":\\"/' \
+  "$tmp/first.safetensors.ckpt" >"$tmp/bad-card.ckpt"
+check "a card of the wrong shape is refused" \
+  run 1 --resume "$tmp/bad-card.ckpt" --epochs 3 --threads 1 \
+  --out "$tmp/bad-card.safetensors"
+check "... naming the file and the member" \
+  one_line_error ".*bad-card.ckpt: the card's \"seed\" is not a string"
+
 # interrupt SIGNAL OUT ARGS...: a long run to OUT, sent SIGNAL once its
 # first checkpoint is written; its exit status in $status, stderr in
 # $tmp/err.

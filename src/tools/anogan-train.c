@@ -632,30 +632,113 @@ write_training_card (Training *t, const DataSpec *spec, gsize patches,
   }
 }
 
+/* A checkpoint's card, read for a resume.  This tool wrote it, but the
+ * file may come from elsewhere: each member's JSON type and range is
+ * checked, and the first that is wrong names the file and the member. */
+typedef struct {
+  JsonObject *card;             /* NULL: no card */
+  const char *path;
+  GError *error;
+} CardReader;
+
+static gboolean
+card_reader_init (CardReader *r, const Training *t, const char *path,
+    GError **error)
+{
+  const char *key = training_card_key (t);
+  JsonNode *node = json_object_get_member (training_model (t)->metadata, key);
+
+  r->card = NULL;
+  r->path = path;
+  r->error = NULL;
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node)) {
+    g_set_error (error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_METADATA,
+        "%s: the card \"%s\" is not a JSON object", path, key);
+    return FALSE;
+  }
+  r->card = json_node_get_object (node);
+  return TRUE;
+}
+
+/* @key's value node when it holds a @type (a double may be written as
+ * an integer); NULL when it is missing, or wrong, which is recorded. */
+static JsonNode *
+card_value (CardReader *r, const char *key, GType type)
+{
+  JsonNode *node = r->card ? json_object_get_member (r->card, key) : NULL;
+  GType held;
+
+  if (node == NULL)
+    return NULL;
+  held = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) :
+      G_TYPE_INVALID;
+  if (held == type || (type == G_TYPE_DOUBLE && held == G_TYPE_INT64))
+    return node;
+  if (r->error == NULL)
+    g_set_error (&r->error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_METADATA,
+        "%s: the card's \"%s\" is not %s", r->path, key,
+        type == G_TYPE_STRING ? "a string" :
+        type == G_TYPE_INT64 ? "an integer" : "a number");
+  return NULL;
+}
+
+static const char *
+card_string (CardReader *r, const char *key)
+{
+  JsonNode *node = card_value (r, key, G_TYPE_STRING);
+
+  return node ? json_node_get_string (node) : NULL;
+}
+
+/* @key as an int in [@lo, G_MAXINT], or @fallback. */
+static int
+card_int (CardReader *r, const char *key, int fallback, int lo)
+{
+  JsonNode *node = card_value (r, key, G_TYPE_INT64);
+  gint64 v;
+
+  if (node == NULL)
+    return fallback;
+  v = json_node_get_int (node);
+  if (v >= lo && v <= G_MAXINT)
+    return (int) v;
+  if (r->error == NULL)
+    g_set_error (&r->error, ANOGAN_MODEL_ERROR, ANOGAN_MODEL_ERROR_METADATA,
+        "%s: the card's \"%s\" is %" G_GINT64_FORMAT ", out of range",
+        r->path, key, v);
+  return fallback;
+}
+
+static double
+card_double (CardReader *r, const char *key, double fallback)
+{
+  JsonNode *node = card_value (r, key, G_TYPE_DOUBLE);
+
+  return node ? json_node_get_double (node) : fallback;
+}
+
 /* The data of a resumed run: what the checkpoint's card says, unless the
  * command line says otherwise. */
 static void
-data_spec_from_card (DataSpec *spec, const Arguments *a, const Training *t)
+data_spec_from_card (DataSpec *spec, const Arguments *a, CardReader *r)
 {
-  JsonObject *card = json_object_get_object_member (
-      training_model (t)->metadata, training_card_key (t));
+  const char *data = card_string (r, "data");
   const char *seed;
 
-  if (card == NULL || !json_object_has_member (card, "data"))
+  if (data == NULL)
     return;
   if (spec->source == NULL)
-    spec->source = g_strdup (json_object_get_string_member (card, "data"));
+    spec->source = g_strdup (data);
   if (a->class_index < 0)
-    spec->class_index = json_object_get_int_member_with_default (card,
-        "class", -1);
+    spec->class_index = card_int (r, "class", -1, -1);
   if (a->limit == 0)
-    spec->limit = json_object_get_int_member_with_default (card, "limit", 0);
+    spec->limit = card_int (r, "limit", 0, 0);
   if (a->stride < 0)
-    spec->stride = json_object_get_int_member_with_default (card, "stride",
-        -1);
-  spec->seconds_before = json_object_get_double_member_with_default (card,
-      "seconds", 0.0);
-  seed = json_object_get_string_member_with_default (card, "seed", NULL);
+    spec->stride = card_int (r, "stride", -1, -1);
+  spec->seconds_before = card_double (r, "seconds", 0.0);
+  seed = card_string (r, "seed");
   if (seed)
     spec->seed = g_ascii_strtoull (seed, NULL, 10);
 }
@@ -663,24 +746,14 @@ data_spec_from_card (DataSpec *spec, const Arguments *a, const Training *t)
 /* The last losses a resumed run's card reports, which stand until the run
  * takes a step of its own. */
 static void
-losses_from_card (Training *t)
+losses_from_card (Training *t, CardReader *r)
 {
-  JsonObject *card = json_object_get_object_member (
-      training_model (t)->metadata, training_card_key (t));
-
-  if (card == NULL)
-    return;
-  t->gan_stats.d_loss = json_object_get_double_member_with_default (card,
-      "final_d_loss", 0.0);
-  t->gan_stats.g_loss = json_object_get_double_member_with_default (card,
-      "final_g_loss", 0.0);
-  t->encoder_stats.loss = json_object_get_double_member_with_default (card,
-      "final_loss", 0.0);
-  t->encoder_stats.residual = json_object_get_double_member_with_default (
-      card, "final_residual", 0.0);
-  t->encoder_stats.discrimination =
-      json_object_get_double_member_with_default (card,
-      "final_discrimination", 0.0);
+  t->gan_stats.d_loss = card_double (r, "final_d_loss", 0.0);
+  t->gan_stats.g_loss = card_double (r, "final_g_loss", 0.0);
+  t->encoder_stats.loss = card_double (r, "final_loss", 0.0);
+  t->encoder_stats.residual = card_double (r, "final_residual", 0.0);
+  t->encoder_stats.discrimination = card_double (r, "final_discrimination",
+      0.0);
 }
 
 /* ---- progress ----------------------------------------------------------- */
@@ -957,8 +1030,16 @@ start_training (const Arguments *a, DataSpec *spec, Training *t,
       t->gan = anogan_trainer_resume (a->resume, a->threads, error);
     if (t->gan == NULL && t->encoder == NULL)
       return FALSE;
-    data_spec_from_card (spec, a, t);
-    losses_from_card (t);
+    CardReader card;
+
+    if (!card_reader_init (&card, t, a->resume, error))
+      return FALSE;
+    data_spec_from_card (spec, a, &card);
+    losses_from_card (t, &card);
+    if (card.error) {
+      g_propagate_error (error, card.error);
+      return FALSE;
+    }
     return TRUE;
   }
   return start_new_training (a, t, error);
